@@ -1,0 +1,179 @@
+/**
+ * The model shared by the runner, the suites and the reports: implementations, targets, checks,
+ * verdicts, evidence, cell results and the run. Everything here is plain data that can be serialised
+ * into the results file (see `harness/report/results-schema.json`), except {@link Target}, which holds
+ * a live driver.
+ * @module
+ */
+import type { Driver } from "../drivers/driver.ts";
+import type { Finding, InteropImpact, SpecLevel } from "../validate/findings.ts";
+
+export type { Finding, InteropImpact, SpecLevel };
+
+/**
+ * The verdict of one check on one sender→receiver pair.
+ * - `errored` is a harness or infrastructure fault and is never blamed on the target.
+ * - `unsupported` means the implementation declares it lacks a capability the check needs.
+ */
+export type Verdict = "passed" | "failed" | "unsupported" | "inapplicable" | "skipped" | "errored";
+
+/** All verdicts, in the order reports list them. */
+export const VERDICTS: readonly Verdict[] = [
+  "passed",
+  "failed",
+  "errored",
+  "unsupported",
+  "inapplicable",
+  "skipped",
+];
+
+/** Things an implementation can or cannot do; checks that need a missing one are `unsupported`. */
+export type Capability =
+  | "follow"
+  | "locked-accounts"
+  | "reject-follow"
+  | "post"
+  | "raw-post"
+  | "visibility-unlisted"
+  | "visibility-followers"
+  | "visibility-direct"
+  | "content-warning"
+  | "mentions"
+  | "hashtags"
+  | "replies"
+  | "update"
+  | "delete"
+  | "like"
+  | "announce"
+  | "media-upload"
+  | "polls"
+  | "webfinger"
+  | "nodeinfo"
+  | "signature-cavage"
+  | "signature-rfc9421"
+  | "authorized-fetch"
+  | "web-ui";
+
+/** One requirement with a stable id. Ids are published: never renumber them. */
+export interface CheckDefinition {
+  /** Stable id, e.g. `FOL-03`. */
+  id: string;
+  /** Suite it belongs to, e.g. `follow`. */
+  suite: string;
+  title: string;
+  /** The requirement, quoted or paraphrased. */
+  requirement: string;
+  /** Where the requirement comes from (AP §7.1, Mastodon docs, an issue link…). */
+  source: string;
+  level: SpecLevel;
+  impact: InteropImpact;
+  /** Capabilities of the sender/receiver that the check needs. */
+  requires?: { sender?: Capability[]; receiver?: Capability[] };
+}
+
+/** A kind of server, described as data. */
+export interface ImplementationProfile {
+  /** e.g. `fedify-ref`, `mastodon`, `probe`. */
+  id: string;
+  name: string;
+  version: string;
+  /** Which driver talks to it. */
+  driver: "probe" | "fedify-ref" | "mastodon-api" | "misskey-api";
+  /** How it boots: the runtimes that can start it. */
+  runtimes: Array<"process" | "container" | "external">;
+  capabilities: Capability[];
+  /** Path of the expectations file, relative to the repository, if any. */
+  expectations?: string;
+}
+
+/** One running instance of an implementation. */
+export interface TargetInfo {
+  /** Unique within a run, e.g. `fedify-a`. */
+  id: string;
+  implementation: string;
+  version: string;
+  /** e.g. `https://a.test` or `http://127.0.0.1:40123`. */
+  origin: string;
+  runtime: "process" | "container" | "external";
+  capabilities: Capability[];
+}
+
+/** A running target together with the driver that acts on it. */
+export interface Target extends TargetInfo {
+  driver: Driver;
+}
+
+/** An HTTP request or response as kept in evidence (secrets already redacted). */
+export interface HttpMessage {
+  method?: string;
+  url?: string;
+  status?: number;
+  headers: Record<string, string>;
+  /** Body as text (JSON pretty-printed when it parsed), truncated past 64 KiB. */
+  body?: string;
+}
+
+/** What proves a verdict. */
+export type Evidence =
+  | {
+      kind: "http";
+      label: string;
+      request: HttpMessage;
+      response?: HttpMessage;
+      /** Signature verification outcome, when the harness verified one. */
+      signature?: { ok: boolean; scheme?: string; keyId?: string; reason?: string };
+      at: string;
+      durationMs?: number;
+    }
+  | { kind: "payload"; label: string; document: unknown; findings: Finding[] }
+  | { kind: "view"; label: string; view: unknown }
+  | { kind: "log"; label: string; text: string }
+  | { kind: "note"; label: string; text: string }
+  | { kind: "screenshot"; label: string; path: string };
+
+/** The result of one check on one pair: a cell of the matrix. */
+export interface CellResult {
+  checkId: string;
+  scenarioId: string;
+  suite: string;
+  /** Target id of the sender (or the single target for one-sided checks). */
+  sender: string;
+  /** Target id of the receiver. */
+  receiver: string;
+  verdict: Verdict;
+  /** Set when a retry changed the verdict. */
+  flaky?: boolean;
+  /** One line a person reads first. */
+  message: string;
+  expected?: string;
+  observed?: string;
+  evidence: Evidence[];
+  startedAt: string;
+  durationMs: number;
+  /** Time spent waiting on targets (polls, inbox waits) within durationMs. */
+  waitingMs: number;
+  attempts: number;
+  /** Expectation applied to this cell, when one matched. */
+  expectation?: { verdict: Verdict; reason: string; link?: string };
+  /** Shell command that reproduces just this cell. */
+  reproduce: string;
+}
+
+/** A whole run, as written to `results.json`. */
+export interface RunResults {
+  /** Version of the results file format; bump on incompatible change. */
+  schemaVersion: 1;
+  runId: string;
+  tool: { name: "fedicheck"; version: string };
+  startedAt: string;
+  finishedAt?: string;
+  /** `running` while the file is written incrementally, `interrupted` after Ctrl-C or a crash. */
+  status: "running" | "completed" | "interrupted";
+  command: string;
+  targets: TargetInfo[];
+  checks: CheckDefinition[];
+  cells: CellResult[];
+  /** Shard this file covers, if the plan was split (`--shard i/n`). */
+  shard?: { index: number; count: number };
+  timing?: { wallMs: number; waitingMs: number; workingMs: number };
+}
