@@ -101,6 +101,8 @@ export interface TargetInfo {
 /** A running target together with the driver that acts on it. */
 export interface Target extends TargetInfo {
   driver: Driver;
+  /** Recent log output of the target (process stderr, container logs), for evidence. */
+  logs?: () => string;
 }
 
 /** An HTTP request or response as kept in evidence (secrets already redacted). */

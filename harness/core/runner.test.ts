@@ -1,0 +1,138 @@
+import { EventEmitter } from "node:events";
+import { describe, expect, test } from "vitest";
+import { UnsupportedError } from "../drivers/driver.ts";
+import type { Probe } from "../peer/types.ts";
+import type { HttpClient } from "../protocol/types.ts";
+import type { CheckDefinition, Target } from "./model.ts";
+import { planCells } from "./plan.ts";
+import { runCells } from "./runner.ts";
+import type { Scenario } from "./scenario.ts";
+import { PreconditionError } from "./scenario.ts";
+
+// The runner only needs the probe's inbox events here; the real probe is exercised in integration tests.
+const events = new EventEmitter();
+const probe = {
+  inbox: {
+    subscribe: (listener: () => void) => {
+      events.on("entry", listener);
+      return () => events.off("entry", listener);
+    },
+  },
+  actor: (name: string) => ({ name }),
+} as unknown as Probe;
+const http = {} as HttpClient;
+
+const target = (id: string): Target =>
+  ({
+    id,
+    implementation: id,
+    version: "1",
+    origin: `http://${id}`,
+    runtime: "process",
+    capabilities: [],
+    logs: () => `${id} says hello`,
+  }) as unknown as Target;
+const targets = [target("probe"), target("a")];
+const checks: CheckDefinition[] = ["T-01", "T-02", "T-03"].map((id) => ({
+  id,
+  suite: "t",
+  title: id,
+  requirement: "",
+  source: "",
+  level: "MUST",
+  impact: "PROBLEM",
+}));
+
+async function run(scenario: Scenario, retries = 0) {
+  const cells = planCells({ scenarios: [scenario], targets, pairs: [{ sender: "probe", receiver: "a" }] });
+  return runCells({ cells, checks, probe, http, validate: async () => [], retries, waitBudgetMs: 200 });
+}
+
+const base = { id: "t.s", suite: "t", title: "t", shape: "pair" as const, checks: ["T-01", "T-02", "T-03"] };
+
+describe("runCells", () => {
+  test("a wait that names its check fails that check and skips the rest", async () => {
+    const { results } = await run({
+      ...base,
+      run: async (ctx) => {
+        ctx.assert("T-01", true, "ok");
+        await ctx.waitFor("the impossible", async () => false, { check: "T-02" });
+        ctx.assert("T-03", true, "never reached");
+      },
+    });
+    expect(results.map((r) => r.verdict)).toEqual(["passed", "failed", "skipped"]);
+    expect(results[1]?.message).toContain("the impossible");
+    expect(results[2]?.message).toContain("T-02 failed");
+    // Failed cells carry the targets' logs as evidence.
+    expect(results[1]?.evidence.some((e) => e.kind === "log" && e.text.includes("a says hello"))).toBe(true);
+    expect(results[1]?.reproduce).toContain("--checks T-02 --pairs 'probe->a'");
+    expect(results[0]?.waitingMs).toBeGreaterThanOrEqual(150);
+  });
+
+  test("preconditions skip, unsupported operations and harness errors are never failures", async () => {
+    const skipped = await run({
+      ...base,
+      run: async () => Promise.reject(new PreconditionError("follow failed")),
+    });
+    expect(skipped.results.every((r) => r.verdict === "skipped" && r.message.includes("follow failed"))).toBe(
+      true,
+    );
+    const unsupported = await run({
+      ...base,
+      run: async () => Promise.reject(new UnsupportedError("a", "polls")),
+    });
+    expect(unsupported.results.every((r) => r.verdict === "unsupported")).toBe(true);
+    const errored = await run({ ...base, run: async () => Promise.reject(new Error("socket hang up")) });
+    expect(
+      errored.results.every((r) => r.verdict === "errored" && r.message.includes("socket hang up")),
+    ).toBe(true);
+  });
+
+  test("a cell over its budget is errored, and undeclared checks are refused", async () => {
+    const slow = await run({ ...base, timeoutMs: 50, run: () => new Promise(() => {}) });
+    expect(slow.results.every((r) => r.verdict === "errored" && /budget of 50 ms/.test(r.message))).toBe(
+      true,
+    );
+    const undeclared = await run({
+      ...base,
+      run: async (ctx) => {
+        ctx.assert("NOPE-1", true, "x");
+      },
+    });
+    expect(undeclared.results[0]?.message).toMatch(/does not declare/);
+  });
+
+  test("a retry that changes the verdict marks the check flaky", async () => {
+    let attempt = 0;
+    const { results } = await run(
+      {
+        ...base,
+        run: async (ctx) => {
+          attempt++;
+          ctx.assert("T-01", attempt > 1, `attempt ${attempt}`);
+          ctx.assert("T-02", true, "stable");
+          ctx.record("T-03", "inapplicable", "n/a");
+        },
+      },
+      2,
+    );
+    expect(results[0]).toMatchObject({ verdict: "passed", flaky: true, attempts: 2 });
+    expect(results[1]?.flaky).toBeUndefined();
+  });
+
+  test("evidence attached before a verdict stays with that check", async () => {
+    const { results } = await run({
+      ...base,
+      run: async (ctx) => {
+        ctx.view("T-01", "receiver view", { text: "hi" });
+        ctx.evidence(undefined, { kind: "note", label: "shared", text: "for all" });
+        ctx.assert("T-01", false, "bad", { expected: "x", observed: "y" });
+        ctx.assert("T-02", true, "ok");
+        ctx.assert("T-03", true, "ok");
+      },
+    });
+    expect(results[0]).toMatchObject({ verdict: "failed", expected: "x", observed: "y" });
+    expect(results[0]?.evidence.map((e) => e.kind)).toEqual(["view", "note", "log", "log"]); // one log per target
+    expect(results[1]?.evidence.map((e) => e.kind)).toEqual(["note"]);
+  });
+});
