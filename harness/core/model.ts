@@ -6,6 +6,7 @@
  * @module
  */
 import type { Driver } from "../drivers/driver.ts";
+import type { ContainerProfile } from "../runtime/container-profile.ts";
 import type { Finding, InteropImpact, SpecLevel } from "../validate/findings.ts";
 
 export type { Finding, InteropImpact, SpecLevel };
@@ -78,12 +79,14 @@ export interface ImplementationProfile {
   name: string;
   version: string;
   /** Which driver talks to it. */
-  driver: "probe" | "fedify-ref" | "mastodon-api" | "misskey-api";
+  driver: "probe" | "fedify-ref" | "mastodon-api" | "misskey-api" | "lemmy-api" | "peertube-api";
   /** How it boots: the runtimes that can start it. */
   runtimes: Array<"process" | "container" | "external">;
   capabilities: Capability[];
   /** Path of the expectations file, relative to the repository, if any. */
   expectations?: string;
+  /** How it boots in containers (images, companions, env, TLS and trust, provisioning). */
+  container?: ContainerProfile;
 }
 
 /** One running instance of an implementation. */

@@ -9,6 +9,7 @@ import type {
   HttpResponse,
   SignatureScheme,
   SignatureVerdict,
+  SigningKey,
 } from "../protocol/types.ts";
 import type { Finding } from "../validate/findings.ts";
 
@@ -144,13 +145,21 @@ export interface Probe {
   createActor(name: string, options?: { locked?: boolean; type?: "Person" | "Service" }): Promise<ProbeActor>;
   /** Throws when no actor has that name. */
   actor(name: string): ProbeActor;
+  /** Lock or unlock an actor (locked: follow requests wait for accept/reject). */
+  setLocked(actor: ProbeActor, locked: boolean): void;
 
   /** Host any object at its id (must be on the probe's origin); served to GETs. */
   host(object: Record<string, unknown>): void;
   /** Replace a hosted object with a Tombstone served with 410. */
   tombstone(objectId: string): void;
-  /** A new id on the probe's origin, e.g. `${origin}/objects/<uuid>`. */
+  /** A new id on the probe's origin, e.g. `${origin}/objects/<uuid>` (`kind` replaces `objects`). */
   newId(kind?: string): string;
+  /**
+   * Host a standalone key document `{id, type: "CryptographicKey", owner, publicKeyPem}` whose `owner` claims
+   * `claimedOwner`, an actor that does not list the key (SIG-04b). Sign with it through
+   * `deliver(…, { keyIdOverride: keyId })`.
+   */
+  hostKeyDocument(claimedOwner: string): Promise<{ keyId: string; key: SigningKey }>;
 
   /** Follow a remote actor. Resolves with the Follow activity after delivery. */
   follow(actor: ProbeActor, targetActorId: string): Promise<Record<string, unknown>>;
@@ -214,6 +223,8 @@ export interface Probe {
   receivedObject(objectId: string): Record<string, unknown> | null;
   /** Ids of objects the probe received a Delete for. */
   deletedObjects(): string[];
+  /** Failures of work the probe did on its own (automatic Accepts), oldest first, for diagnosis. */
+  backgroundErrors(): string[];
 
   close(): Promise<void>;
 }

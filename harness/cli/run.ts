@@ -1,0 +1,233 @@
+/**
+ * `fedicheck run`: replay the suites across the chosen targets and write the reports.
+ * Exit codes: 0 as expected, 1 unexpected failures, 2 usage or configuration error, 3 infrastructure
+ * failure, 130 interrupted (results so far are kept).
+ * @module
+ */
+import { styleText } from "node:util";
+import { parseArgs } from "node:util";
+import {
+  ConfigError,
+  loadConfigFile,
+  parsePairs,
+  parseShard,
+  parseTargetSpec,
+  type RunConfig,
+  resolveConfig,
+} from "../core/config.ts";
+import type { CellResult, Verdict } from "../core/model.ts";
+import { runSession, type SessionEvent } from "../core/session.ts";
+import { TargetStartError } from "../core/targets.ts";
+import { stopAll } from "../runtime/process.ts";
+import { CHECKS } from "../../suites/catalogue.ts";
+import { ALL_SCENARIOS, SUITES } from "../../suites/index.ts";
+import { UsageError } from "./main.ts";
+
+const HELP = `usage: fedicheck run [options]
+
+With no options: every suite between the probe and two fedify-ref servers run as local processes.
+
+options:
+  --config FILE         fedicheck.config.ts or a JSON file with the same fields
+  --target SPEC         id=implementation[,runtime=process|container|external][,origin=URL]
+                        [,token=VALUE|env:NAME][,defects=a+b]   (repeatable; replaces the default targets)
+  --suites LIST         comma-separated suite names (${Object.keys(SUITES).join(", ")})
+  --checks LIST         comma-separated check ids or globs (FOL-*, MED-05)
+  --pairs SEL           all | probe | sender->receiver[,…]
+  --shard I/N           run shard I of N (merge the shards with 'fedicheck merge')
+  --tls                 serve the probe and process targets over HTTPS with a per-run CA
+  --concurrency N       cells at once (default 4)
+  --retries N           re-run failing cells N times; a changed verdict is marked flaky
+  --wait-ms N           budget of one wait in ms (default 10000)
+  --expectations FILE   known outcomes per implementation (repeatable)
+  --baseline FILE       results.json of an earlier run: only new failures fail the run
+  --out DIR             where run directories go (default reports)
+  --list                print the plan (checks per suite) and exit
+  --debug               print stack traces`;
+
+function parseRunArgs(argv: string[]): { flags: Partial<RunConfig>; configFile?: string; list: boolean } {
+  let values: ReturnType<typeof parse>["values"];
+  try {
+    values = parse(argv).values;
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}. See 'fedicheck run --help'.`);
+  }
+  if (values.help) {
+    console.log(HELP);
+    throw new HelpShown();
+  }
+  const number = (name: string, text: string | undefined) => {
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} expects a whole number, got '${text}'`);
+    return n;
+  };
+  const list = (text: string | undefined) => text?.split(",").map((s) => s.trim()).filter(Boolean);
+  try {
+    const flags: Partial<RunConfig> = {
+      ...(values.target ? { targets: values.target.map(parseTargetSpec) } : {}),
+      ...(values.suites ? { suites: list(values.suites) } : {}),
+      ...(values.checks ? { checks: list(values.checks) } : {}),
+      ...(values.pairs ? { pairs: parsePairs(values.pairs) } : {}),
+      ...(values.shard ? { shard: parseShard(values.shard) } : {}),
+      ...(values.tls ? { tls: true } : {}),
+      ...(values.concurrency ? { concurrency: number("concurrency", values.concurrency) } : {}),
+      ...(values.retries ? { retries: number("retries", values.retries) } : {}),
+      ...(values["wait-ms"] ? { waitBudgetMs: number("wait-ms", values["wait-ms"]) } : {}),
+      ...(values.expectations ? { expectations: values.expectations } : {}),
+      ...(values.baseline ? { baseline: values.baseline } : {}),
+      ...(values.out ? { outDir: values.out } : {}),
+    };
+    return { flags, ...(values.config ? { configFile: values.config } : {}), list: values.list ?? false };
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: false,
+    options: {
+      config: { type: "string" },
+      target: { type: "string", multiple: true },
+      suites: { type: "string" },
+      checks: { type: "string" },
+      pairs: { type: "string" },
+      shard: { type: "string" },
+      tls: { type: "boolean" },
+      concurrency: { type: "string" },
+      retries: { type: "string" },
+      "wait-ms": { type: "string" },
+      expectations: { type: "string", multiple: true },
+      baseline: { type: "string" },
+      out: { type: "string" },
+      list: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}
+
+class HelpShown extends Error {}
+
+const SYMBOL: Record<Verdict, string> = {
+  passed: "✓",
+  failed: "✗",
+  errored: "!",
+  unsupported: "-",
+  inapplicable: "·",
+  skipped: "»",
+};
+
+/** Prints progress: one line per finished cell (a TTY gets colour), then a summary. */
+function reporter(tty: boolean): (event: SessionEvent) => void {
+  const colour = (style: Parameters<typeof styleText>[0], text: string) => (tty ? styleText(style, text) : text);
+  return (event) => {
+    switch (event.type) {
+      case "starting":
+        console.log(`starting probe and ${event.targets.join(", ")}…`);
+        break;
+      case "started":
+        for (const t of event.targets) console.log(`  ${t.id.padEnd(12)} ${t.origin} (${t.runtime})`);
+        console.log(`targets ready in ${(event.ms / 1000).toFixed(1)} s`);
+        break;
+      case "planned":
+        console.log(`${event.cells} cells deciding ${event.checks} checks`);
+        break;
+      case "cell": {
+        const worst = worstOf(event.results);
+        const line = `[${String(event.done).padStart(String(event.total).length)}/${event.total}] ${SYMBOL[worst]} ${event.cell.key}`;
+        const bad = event.results.filter((r) => (r.verdict === "failed" || r.verdict === "errored") && !r.expectation);
+        const text = bad.length ? `${line}\n${bad.map((r) => `      ${r.checkId}: ${r.message}`).join("\n")}` : line;
+        console.log(worst === "failed" || worst === "errored" ? colour("red", text) : text);
+        break;
+      }
+      case "stopping":
+        break;
+    }
+  };
+}
+
+function worstOf(results: CellResult[]): Verdict {
+  const order: Verdict[] = ["errored", "failed", "skipped", "unsupported", "inapplicable", "passed"];
+  return order.find((v) => results.some((r) => r.verdict === v)) ?? "passed";
+}
+
+/** Runs `fedicheck run` and returns its exit code. */
+export async function run(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parseRunArgs>;
+  try {
+    parsed = parseRunArgs(argv);
+  } catch (error) {
+    if (error instanceof HelpShown) return 0;
+    throw error;
+  }
+  let config: RunConfig;
+  try {
+    const fromFile = parsed.configFile ? await loadConfigFile(parsed.configFile) : {};
+    config = resolveConfig(fromFile, parsed.flags);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+  const unknownSuites = (config.suites ?? []).filter((s) => !(s in SUITES));
+  if (unknownSuites.length) {
+    throw new UsageError(`unknown suite(s) ${unknownSuites.join(", ")}; expected some of: ${Object.keys(SUITES).join(", ")}`);
+  }
+  if (parsed.list) {
+    for (const [suite, scenarios] of Object.entries(SUITES)) {
+      console.log(`${suite}: ${[...new Set(scenarios.flatMap((s) => s.checks))].join(" ")}`);
+    }
+    return 0;
+  }
+
+  // First Ctrl-C: stop scheduling, abort running cells, keep results, stop targets. Second: force.
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      console.error("\ninterrupted: finishing up (results so far are kept); press Ctrl-C again to force");
+      controller.abort(new Error("interrupted"));
+    } else {
+      void stopAll().finally(() => process.exit(130));
+    }
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    const outcome = await runSession({
+      config,
+      scenarios: ALL_SCENARIOS,
+      checks: CHECKS,
+      command: ["fedicheck", "run", ...argv].join(" "),
+      signal: controller.signal,
+      onEvent: reporter(process.stdout.isTTY === true),
+    });
+    const counts = new Map<Verdict, number>();
+    for (const cell of outcome.results.cells) counts.set(cell.verdict, (counts.get(cell.verdict) ?? 0) + 1);
+    const timing = outcome.results.timing;
+    console.log(
+      `\n${[...counts].map(([v, n]) => `${n} ${v}`).join(", ")}` +
+        (timing ? ` in ${(timing.wallMs / 1000).toFixed(1)} s (waiting ${(timing.waitingMs / 1000).toFixed(1)} s summed over cells)` : ""),
+    );
+    for (const s of outcome.stale) {
+      console.log(`stale expectation: ${s.implementation} ${s.expectation.check} expected ${s.expectation.verdict}, saw ${s.observed.join("/")}`);
+    }
+    if (outcome.regressions.length) console.log(`${outcome.regressions.length} unexpected failure(s)`);
+    console.log(`reports: ${outcome.runDir}/index.html, summary.md, junit.xml, results.json`);
+    return outcome.exitCode;
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    if (error instanceof TargetStartError) {
+      console.error(`fedicheck run: ${error.message}`);
+      return 3;
+    }
+    throw error;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    await stopAll();
+  }
+}

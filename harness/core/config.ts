@@ -1,0 +1,143 @@
+/**
+ * The run configuration: which targets, suites, checks and pairs, and the run's limits. Comes from
+ * defaults, then a config file (`fedicheck.config.ts` or `.json`), then command-line flags.
+ * @module
+ */
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { type PairSelection, parsePairs, parseShard } from "./plan.ts";
+
+/** One target to start (process, container) or reach (external). */
+export interface TargetSpec {
+  /** Unique id in the run, e.g. `fedify-a`. */
+  id: string;
+  /** Implementation profile id, e.g. `fedify-ref`, `mastodon`. */
+  implementation: string;
+  /** Default: the profile's first runtime. */
+  runtime?: "process" | "container" | "external";
+  /** For external targets: where it already runs. */
+  origin?: string;
+  /** For external targets: an API token, or `env:NAME` to read it from the environment. */
+  token?: string;
+  /** fedify-ref only: bug-zoo defects to switch on. */
+  defects?: string[];
+}
+
+/** Everything that shapes a run. Every field has a default (see {@link DEFAULT_CONFIG}). */
+export interface RunConfig {
+  targets: TargetSpec[];
+  /** Suite names; default all. */
+  suites?: string[];
+  /** Check ids or globs; default all. */
+  checks?: string[];
+  pairs: PairSelection;
+  /** Cells at once. Default 4. */
+  concurrency: number;
+  /** Retries of a cell with a failed/errored check (flake detection). Default 0. */
+  retries: number;
+  /** Budget of one wait, ms. Default 10 000. */
+  waitBudgetMs: number;
+  /** Serve the probe and process targets over HTTPS with a per-run CA. Default false. */
+  tls: boolean;
+  /** Expectations files (known failures). */
+  expectations: string[];
+  /** results.json of an earlier run: only new failures count. */
+  baseline?: string;
+  /** Where run directories go. Default `reports`. */
+  outDir: string;
+  shard?: { index: number; count: number };
+}
+
+/** The embedded default: the probe plus two fedify-ref servers as local processes. */
+export const DEFAULT_CONFIG: RunConfig = {
+  targets: [
+    { id: "fedify-a", implementation: "fedify-ref", runtime: "process" },
+    { id: "fedify-b", implementation: "fedify-ref", runtime: "process" },
+  ],
+  pairs: "all",
+  concurrency: 4,
+  retries: 0,
+  waitBudgetMs: 10_000,
+  tls: false,
+  expectations: [],
+  outDir: "reports",
+};
+
+/** A configuration problem the user can fix; the CLI exits 2 with the message. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/**
+ * Parses a `--target` value: `id=implementation[,key=value…]` with keys runtime, origin, token and
+ * defects (`+`-separated), e.g. `zoo=fedify-ref,defects=ignore-delete+no-cors`.
+ */
+export function parseTargetSpec(text: string): TargetSpec {
+  const [head, ...options] = text.split(",");
+  const [id, implementation] = (head ?? "").split("=");
+  if (!id || !implementation || !/^[a-z0-9][a-z0-9-]*$/i.test(id)) {
+    throw new ConfigError(
+      `--target expects id=implementation[,runtime=…][,origin=…][,token=…][,defects=a+b], got '${text}'`,
+    );
+  }
+  const spec: TargetSpec = { id, implementation };
+  for (const option of options) {
+    const [key, value = ""] = option.split("=");
+    if (key === "runtime") {
+      if (value !== "process" && value !== "container" && value !== "external") {
+        throw new ConfigError(`--target ${id}: runtime must be process, container or external, got '${value}'`);
+      }
+      spec.runtime = value;
+    } else if (key === "origin") spec.origin = value;
+    else if (key === "token") spec.token = value;
+    else if (key === "defects") spec.defects = value.split("+").filter(Boolean);
+    else throw new ConfigError(`--target ${id}: unknown option '${key}' (expected runtime, origin, token or defects)`);
+  }
+  return spec;
+}
+
+/** Loads `fedicheck.config.ts`/`.js` (default export) or a JSON file. */
+export async function loadConfigFile(path: string): Promise<Partial<RunConfig>> {
+  const full = resolve(path);
+  if (!existsSync(full)) throw new ConfigError(`config file ${path} does not exist`);
+  try {
+    if (/\.(ts|js|mjs)$/.test(full)) {
+      const mod = (await import(pathToFileURL(full).href)) as { default?: Partial<RunConfig> };
+      if (!mod.default) throw new Error("it has no default export");
+      return mod.default;
+    }
+    return JSON.parse(await readFile(full, "utf8")) as Partial<RunConfig>;
+  } catch (error) {
+    throw new ConfigError(`cannot load config file ${path}: ${(error as Error).message}`);
+  }
+}
+
+/** Merges layers over the defaults and checks the result; throws ConfigError saying what to fix. */
+export function resolveConfig(...layers: Array<Partial<RunConfig>>): RunConfig {
+  const config: RunConfig = { ...DEFAULT_CONFIG };
+  for (const layer of layers) {
+    for (const [key, value] of Object.entries(layer)) {
+      if (value !== undefined) (config as unknown as Record<string, unknown>)[key] = value;
+    }
+  }
+  const ids = new Set<string>();
+  for (const target of config.targets) {
+    if (target.id === "probe") throw new ConfigError("the target id 'probe' is reserved for the harness's own peer");
+    if (ids.has(target.id)) throw new ConfigError(`two targets share the id '${target.id}': ids must be unique`);
+    ids.add(target.id);
+    if (target.runtime === "external" && !target.origin) {
+      throw new ConfigError(`target ${target.id} is external: give its origin (origin=https://…)`);
+    }
+  }
+  if (!Number.isInteger(config.concurrency) || config.concurrency < 1) {
+    throw new ConfigError(`concurrency must be a whole number ≥ 1, got ${config.concurrency}`);
+  }
+  return config;
+}
+
+export { parsePairs, parseShard };

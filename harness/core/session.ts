@@ -1,0 +1,170 @@
+/**
+ * One run from start to finish: start the targets, plan the cells, run them while writing results
+ * incrementally, apply expectations and the baseline, render the reports, and stop everything that
+ * was started — on success, failure and interruption alike.
+ * @module
+ */
+import { join } from "node:path";
+import { readResults } from "../report/results-schema.ts";
+import { writeReports } from "../report/index.ts";
+import { createResultsWriter } from "../report/writer.ts";
+import { validate } from "../validate/index.ts";
+import type { RunConfig } from "./config.ts";
+import {
+  applyExpectations,
+  cellIdentity,
+  type ExpectationsFile,
+  isRegression,
+  loadExpectations,
+  type StaleExpectation,
+} from "./expectations.ts";
+import type { CellResult, CheckDefinition, RunResults, Verdict } from "./model.ts";
+import { type PlannedCell, planCells } from "./plan.ts";
+import { runCells } from "./runner.ts";
+import type { Scenario } from "./scenario.ts";
+import { startTargets } from "./targets.ts";
+
+/** Version written into results files. */
+export const TOOL_VERSION = "0.1.0";
+
+/** What a session reports while it runs (the CLI prints these). */
+export type SessionEvent =
+  | { type: "starting"; targets: string[] }
+  | { type: "started"; targets: Array<{ id: string; origin: string; runtime: string }>; ms: number }
+  | { type: "planned"; cells: number; checks: number }
+  | { type: "cell"; cell: PlannedCell; results: CellResult[]; done: number; total: number }
+  | { type: "stopping" };
+
+/** Options of {@link runSession}. */
+export interface SessionOptions {
+  config: RunConfig;
+  scenarios: Scenario[];
+  checks: CheckDefinition[];
+  /** The command line, kept in the results file. */
+  command: string;
+  /** Default: derived from the start time. */
+  runId?: string;
+  /** Interrupts the run (Ctrl-C): running cells are aborted, results are kept, targets stopped. */
+  signal?: AbortSignal;
+  onEvent?: (event: SessionEvent) => void;
+}
+
+/** What a session produced. */
+export interface SessionOutcome {
+  results: RunResults;
+  runDir: string;
+  /** Failed or errored cells that no expectation or baseline covers. */
+  regressions: CellResult[];
+  stale: StaleExpectation[];
+  /** 0 as expected, 1 regressions, 130 interrupted. */
+  exitCode: number;
+}
+
+/** A fresh, sortable run id such as `20261128-090124-k3x`. */
+export function newRunId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  return `${stamp}-${Math.random().toString(36).slice(2, 5)}`;
+}
+
+/** Runs one session; throws only when the targets cannot start (the CLI's exit code 3). */
+export async function runSession(options: SessionOptions): Promise<SessionOutcome> {
+  const { config } = options;
+  const startedAt = new Date();
+  const runId = options.runId ?? newRunId(startedAt);
+  const runDir = join(config.outDir, runId);
+  const expectations: ExpectationsFile[] = await Promise.all(config.expectations.map(loadExpectations));
+  const baseline = config.baseline ? await loadBaseline(config.baseline) : undefined;
+
+  options.onEvent?.({ type: "starting", targets: config.targets.map((t) => t.id) });
+  const t0 = Date.now();
+  const run = await startTargets(config, { runId, signal: options.signal });
+  try {
+    options.onEvent?.({
+      type: "started",
+      targets: run.targets.map((t) => ({ id: t.id, origin: t.origin, runtime: t.runtime })),
+      ms: Date.now() - t0,
+    });
+    const cells = planCells({
+      scenarios: options.scenarios,
+      targets: run.targets,
+      pairs: config.pairs,
+      ...(config.checks ? { checks: config.checks } : {}),
+      ...(config.suites ? { suites: config.suites } : {}),
+      ...(config.shard ? { shard: config.shard } : {}),
+    });
+    const usedChecks = new Set(cells.flatMap((c) => c.scenario.checks));
+    options.onEvent?.({ type: "planned", cells: cells.length, checks: usedChecks.size });
+
+    const writer = createResultsWriter(runDir, {
+      schemaVersion: 1,
+      runId,
+      tool: { name: "fedicheck", version: TOOL_VERSION },
+      startedAt: startedAt.toISOString(),
+      command: options.command,
+      targets: run.targets.map(({ driver: _d, logs: _l, ...info }) => info),
+      checks: options.checks.filter((c) => usedChecks.has(c.id)),
+      ...(config.shard ? { shard: config.shard } : {}),
+    });
+
+    let done = 0;
+    const outcome = await runCells({
+      cells,
+      checks: options.checks,
+      probe: run.probe,
+      http: run.http,
+      validate: (document, context) => validate(document, context),
+      concurrency: config.concurrency,
+      retries: config.retries,
+      waitBudgetMs: config.waitBudgetMs,
+      reproduceCommand: reproduceBase(config),
+      ...(options.signal ? { signal: options.signal } : {}),
+      onCellResults: async (results, cell) => {
+        applyExpectations(results, run.targets, expectations);
+        await writer.add(results);
+        options.onEvent?.({ type: "cell", cell, results, done: ++done, total: cells.length });
+      },
+    });
+
+    const interrupted = options.signal?.aborted ?? false;
+    const wallMs = Date.now() - startedAt.getTime();
+    const results = await writer.finish(interrupted ? "interrupted" : "completed", {
+      finishedAt: new Date().toISOString(),
+      timing: { wallMs, waitingMs: outcome.waitingMs, workingMs: Math.max(0, outcome.cellMs - outcome.waitingMs) },
+    });
+    const stale = applyExpectations(results.cells, results.targets, expectations);
+    await writeReports(runDir, results, { json: false, ...(baseline ? { previous: baseline } : {}) });
+    const regressions = results.cells.filter((cell) => isRegression(cell, baselineVerdicts(baseline)));
+    return { results, runDir, regressions, stale, exitCode: interrupted ? 130 : regressions.length > 0 ? 1 : 0 };
+  } finally {
+    options.onEvent?.({ type: "stopping" });
+    await run.stop();
+  }
+}
+
+async function loadBaseline(path: string): Promise<RunResults> {
+  return readResults(path);
+}
+
+function baselineVerdicts(baseline: RunResults | undefined): Map<string, Verdict> | undefined {
+  return baseline ? new Map(baseline.cells.map((c) => [cellIdentity(c), c.verdict])) : undefined;
+}
+
+/** The part of the reproduce command that recreates this run's targets. */
+function reproduceBase(config: RunConfig): string {
+  const parts = ["npx fedicheck run"];
+  const isDefault =
+    config.targets.length === 2 &&
+    config.targets.every((t) => t.implementation === "fedify-ref" && !t.defects?.length && t.runtime !== "external");
+  if (!isDefault) {
+    for (const t of config.targets) {
+      const options = [
+        t.runtime ? `runtime=${t.runtime}` : "",
+        t.origin ? `origin=${t.origin}` : "",
+        t.defects?.length ? `defects=${t.defects.join("+")}` : "",
+      ].filter(Boolean);
+      parts.push(`--target ${[`${t.id}=${t.implementation}`, ...options].join(",")}`);
+    }
+  }
+  if (config.tls) parts.push("--tls");
+  return parts.join(" ");
+}

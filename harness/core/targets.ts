@@ -1,0 +1,166 @@
+/**
+ * Starts (or connects to) the targets of a run and the probe, builds their drivers, and stops all of
+ * it again. The process runtime is the embedded default; external targets are reached where they
+ * already run; the container runtime lives in harness/runtime/containers.
+ * @module
+ */
+import type { Driver } from "../drivers/driver.ts";
+import { createFedifyRefDriver } from "../drivers/fedify-ref.ts";
+import { createMastodonApiDriver } from "../drivers/mastodon-api.ts";
+import { createMisskeyApiDriver } from "../drivers/misskey-api.ts";
+import { createProbeDriver, PROBE_CAPABILITIES } from "../drivers/probe.ts";
+import { startProbe } from "../peer/probe.ts";
+import type { Probe } from "../peer/types.ts";
+import { createHttpClient } from "../protocol/http-client.ts";
+import type { HttpClient } from "../protocol/types.ts";
+import { startFedifyRefProcess } from "../runtime/process.ts";
+import { loadProfile } from "../runtime/profiles.ts";
+import { createTestCa } from "../runtime/test-ca.ts";
+import { ConfigError, type RunConfig, type TargetSpec } from "./config.ts";
+import type { ImplementationProfile, Target } from "./model.ts";
+
+/** The running targets of one run. */
+export interface RunTargets {
+  probe: Probe;
+  /** The probe's own target first, then the configured ones in order. */
+  targets: Target[];
+  /** The harness's client: trusts the run's CA, allow-listed to the run's hosts. */
+  http: HttpClient;
+  /** Stops everything started; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** A target failed to start: an infrastructure failure (exit code 3), not a verdict. */
+export class TargetStartError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "TargetStartError";
+  }
+}
+
+interface Started {
+  target: Target;
+  stop: () => Promise<void>;
+}
+
+/** Options of {@link startTargets}. */
+export interface StartTargetsOptions {
+  runId: string;
+  signal?: AbortSignal | undefined;
+}
+
+/** Starts the probe and every configured target in parallel. */
+export async function startTargets(config: RunConfig, options: StartTargetsOptions): Promise<RunTargets> {
+  const ca = config.tls ? await createTestCa({ commonName: `fedicheck run ${options.runId}` }) : undefined;
+  const leaf = ca ? await ca.issue(["127.0.0.1", "localhost"]) : undefined;
+  const probe = await startProbe({
+    ...(leaf ? { tls: { cert: leaf.certPem, key: leaf.keyPem } } : {}),
+    client: { ...(ca ? { ca: [ca.certPem] } : {}) },
+  });
+  const probeProfile = loadProfile("probe");
+  const probeTarget: Target = {
+    id: "probe",
+    implementation: "probe",
+    version: probeProfile.version,
+    origin: probe.origin,
+    runtime: "process",
+    capabilities: [...PROBE_CAPABILITIES],
+    driver: createProbeDriver(probe),
+  };
+
+  const settled = await Promise.allSettled(
+    config.targets.map((spec) => startOne(spec, { ca: ca && leaf ? { caPem: ca.certPem, ...leaf } : undefined })),
+  );
+  const started = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+  const http = createHttpClient({
+    ...(ca ? { ca: [ca.certPem] } : {}),
+    allowHosts: [probe.origin, ...started.map((s) => s.target.origin)].map((o) => new URL(o).hostname),
+  });
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await Promise.allSettled([
+      ...started.map(async (s) => {
+        await s.target.driver.close();
+        await s.stop();
+      }),
+      probeTarget.driver.close(),
+    ]);
+    await probe.close();
+    await http.close();
+  };
+  const failures = settled.flatMap((s, i) => (s.status === "rejected" ? [`${config.targets[i]?.id}: ${reason(s.reason)}`] : []));
+  if (failures.length > 0) {
+    await stop();
+    throw new TargetStartError(`could not start ${failures.join("; ")}`);
+  }
+  return { probe, targets: [probeTarget, ...started.map((s) => s.target)], http, stop };
+}
+
+function reason(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function startOne(
+  spec: TargetSpec,
+  options: { ca: { caPem: string; certPem: string; keyPem: string } | undefined },
+): Promise<Started> {
+  let profile: ImplementationProfile;
+  try {
+    profile = loadProfile(spec.implementation);
+  } catch (error) {
+    throw new ConfigError(`target ${spec.id}: ${reason(error)}`);
+  }
+  const runtime = spec.runtime ?? profile.runtimes[0] ?? "external";
+  if (!profile.runtimes.includes(runtime)) {
+    throw new ConfigError(
+      `target ${spec.id}: ${profile.id} cannot run as '${runtime}' (it supports: ${profile.runtimes.join(", ")})`,
+    );
+  }
+  const info = { id: spec.id, implementation: profile.id, version: profile.version, runtime };
+  if (runtime === "process") {
+    if (profile.driver !== "fedify-ref") {
+      throw new ConfigError(`target ${spec.id}: only fedify-ref runs as a local process; use runtime=external or container`);
+    }
+    const proc = await startFedifyRefProcess({
+      name: spec.id,
+      ...(spec.defects?.length ? { defects: spec.defects } : {}),
+      ...(options.ca ? { https: options.ca } : {}),
+    });
+    const driver = createFedifyRefDriver({ url: proc.url, token: proc.token, ...(proc.caPem ? { ca: proc.caPem } : {}) });
+    return {
+      target: { ...info, origin: proc.origin, capabilities: [...driver.capabilities], driver, logs: () => proc.logs() },
+      stop: () => proc.stop(),
+    };
+  }
+  if (runtime === "external") {
+    if (!spec.origin) throw new ConfigError(`target ${spec.id} is external: give its origin (origin=https://…)`);
+    const token = resolveToken(spec);
+    const driver = externalDriver(profile, spec.origin, token);
+    return { target: { ...info, origin: spec.origin, capabilities: [...driver.capabilities], driver }, stop: async () => {} };
+  }
+  throw new ConfigError(`target ${spec.id}: the container runtime is started with --runtime container`);
+}
+
+/** A token given as `env:NAME` is read from the environment so it never sits on a command line. */
+function resolveToken(spec: TargetSpec): string | undefined {
+  if (!spec.token) return undefined;
+  if (!spec.token.startsWith("env:")) return spec.token;
+  const name = spec.token.slice(4);
+  const value = process.env[name];
+  if (!value) throw new ConfigError(`target ${spec.id}: the environment variable ${name} holding its token is not set`);
+  return value;
+}
+
+function externalDriver(profile: ImplementationProfile, origin: string, token: string | undefined): Driver {
+  const common = { implementation: profile.id, origin, ...(token ? { token } : {}), capabilities: profile.capabilities };
+  switch (profile.driver) {
+    case "mastodon-api":
+      return createMastodonApiDriver(common);
+    case "misskey-api":
+      return createMisskeyApiDriver(common);
+    default:
+      throw new ConfigError(`${profile.id} has driver '${profile.driver}', which cannot reach an external server`);
+  }
+}

@@ -1,0 +1,392 @@
+/**
+ * The driver of the fedify-ref reference server: talks to its control API (`/_control/`, JSON with
+ * a bearer token) and turns the AS2 objects it holds into the normalised {@link PostView}.
+ * @module
+ */
+import { Agent, type Dispatcher, fetch as undiciFetch } from "undici";
+import type { Capability } from "../core/model.ts";
+import type {
+  Account,
+  AttachmentView,
+  Driver,
+  FollowState,
+  NotificationView,
+  PostInput,
+  PostRef,
+  PostView,
+  Visibility,
+} from "./driver.ts";
+import { attachmentKindFromMediaType, extractHashtags, extractLinks, htmlToText, normaliseHashtag } from "./normalise.ts";
+
+/** What fedify-ref can do. */
+export const FEDIFY_REF_CAPABILITIES: readonly Capability[] = [
+  "follow",
+  "locked-accounts",
+  "reject-follow",
+  "post",
+  "raw-post",
+  "visibility-unlisted",
+  "visibility-followers",
+  "visibility-direct",
+  "content-warning",
+  "mentions",
+  "hashtags",
+  "replies",
+  "update",
+  "delete",
+  "like",
+  "announce",
+  "media-upload",
+  "webfinger",
+  "nodeinfo",
+  "signature-cavage",
+  "signature-rfc9421",
+  "web-ui",
+];
+
+/** Options of {@link createFedifyRefDriver}. */
+export interface FedifyRefDriverOptions {
+  /** Where the server listens, e.g. `http://127.0.0.1:40123` (its control API is under `/_control/`). */
+  url: string;
+  /** Bearer token of the control API. */
+  token: string;
+  /** CA certificate(s) (PEM) to trust for HTTPS. Default: the system store. */
+  ca?: string | string[];
+  /** An undici dispatcher to use instead (host mapping and the like); `ca` is then ignored. */
+  dispatcher?: Dispatcher;
+  /** Per-request timeout in ms. Default 30 000. */
+  timeoutMs?: number;
+  /** Implementation id to report. Default `fedify-ref`. */
+  implementation?: string;
+}
+
+type Json = Record<string, unknown>;
+
+/** A post record as the control API returns it (see fixtures/fedify-ref/control.ts). */
+export interface FedifyRefPostRecord {
+  uri: string;
+  localId?: string;
+  local: boolean;
+  author?: string;
+  object: Json;
+  visibility?: Visibility;
+  webUrl?: string;
+  likes: number;
+  announces: number;
+  receivedAt?: string;
+  updatedAt?: string;
+  activityId?: string;
+  boostedBy?: string;
+}
+
+const PUBLIC = new Set(["https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"]);
+
+function isObject(value: unknown): value is Json {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function asArray(value: unknown): unknown[] {
+  if (value === undefined || value === null) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+function idOf(value: unknown): string | undefined {
+  if (typeof value === "string") return value;
+  if (isObject(value)) {
+    if (typeof value.id === "string") return value.id;
+    if (typeof value.href === "string") return value.href;
+  }
+  return undefined;
+}
+
+function idsOf(value: unknown): string[] {
+  return asArray(value)
+    .map(idOf)
+    .filter((id): id is string => id !== undefined);
+}
+
+function typesOf(value: unknown): string[] {
+  return isObject(value) ? asArray(value.type).filter((t): t is string => typeof t === "string") : [];
+}
+
+/** How an AS2 attachment shows: kind from its media type, else from its type; url may be an array of Links. */
+export function attachmentViewOf(value: unknown): AttachmentView | undefined {
+  if (typeof value === "string") return { kind: "link", url: value };
+  if (!isObject(value)) return undefined;
+  const types = typesOf(value);
+  const links = asArray(value.url ?? value.href);
+  const first = links.find((link) => idOf(link) !== undefined);
+  const url = idOf(first);
+  if (url === undefined) return undefined;
+  const mediaType =
+    (typeof value.mediaType === "string" && value.mediaType) ||
+    (isObject(first) && typeof first.mediaType === "string" && first.mediaType) ||
+    undefined;
+  let kind = attachmentKindFromMediaType(mediaType);
+  if (kind === "unknown") {
+    if (types.includes("Image")) kind = "image";
+    else if (types.includes("Video")) kind = "video";
+    else if (types.includes("Audio")) kind = "audio";
+    else if (types.includes("Link")) kind = "link";
+  }
+  const view: AttachmentView = { kind, url };
+  if (mediaType) view.mediaType = mediaType;
+  const description =
+    (typeof value.name === "string" && value.name) || (typeof value.summary === "string" && value.summary);
+  if (description) view.description = description;
+  return view;
+}
+
+/** Visibility from addressing when the server did not say: Public in to/cc, a collection, or only people. */
+function visibilityFromAddressing(object: Json, mentions: string[]): Visibility {
+  const to = idsOf(object.to);
+  const cc = idsOf(object.cc);
+  if (to.some((a) => PUBLIC.has(a))) return "public";
+  if (cc.some((a) => PUBLIC.has(a))) return "unlisted";
+  if ([...to, ...cc].some((a) => !mentions.includes(a))) return "followers";
+  return "direct";
+}
+
+/** Turns a fedify-ref post record into the normalised view. */
+export function postViewOf(record: FedifyRefPostRecord): PostView {
+  const object = record.object;
+  const contentMap = isObject(object.contentMap) ? Object.entries(object.contentMap) : [];
+  const mapped = contentMap.find(([, text]) => typeof text === "string") as [string, string] | undefined;
+  const html = typeof object.content === "string" ? object.content : (mapped?.[1] ?? "");
+  const tags = asArray(object.tag).filter(isObject);
+  const mentions = [...new Set(tags.filter((t) => typesOf(t).includes("Mention")).flatMap((t) => idsOf(t.href)))];
+  const hashtags = new Set(
+    tags
+      .filter((t) => typesOf(t).includes("Hashtag") && typeof t.name === "string")
+      .map((t) => normaliseHashtag(t.name as string)),
+  );
+  for (const tag of extractHashtags(html)) hashtags.add(tag);
+  const view: PostView = {
+    uri: record.uri,
+    author: record.author ?? idsOf(object.attributedTo)[0] ?? "",
+    text: htmlToText(html),
+    html,
+    sensitive: object.sensitive === true,
+    visibility: record.visibility ?? visibilityFromAddressing(object, mentions),
+    attachments: asArray(object.attachment)
+      .map(attachmentViewOf)
+      .filter((a): a is AttachmentView => a !== undefined),
+    mentions,
+    hashtags: [...hashtags],
+    links: extractLinks(html),
+    likes: record.likes,
+    announces: record.announces,
+    raw: record,
+  };
+  if (record.localId !== undefined) view.localId = record.localId;
+  if (typeof object.summary === "string" && object.summary !== "") view.contentWarning = object.summary;
+  const inReplyTo = idOf(object.inReplyTo);
+  if (inReplyTo !== undefined) view.inReplyTo = inReplyTo;
+  if (typeof object.updated === "string") view.editedAt = object.updated;
+  if (mapped !== undefined) view.language = mapped[0];
+  if (record.webUrl !== undefined) view.webUrl = record.webUrl;
+  return view;
+}
+
+const NOTIFICATION_TYPES = new Set<NotificationView["type"]>([
+  "follow",
+  "follow_request",
+  "mention",
+  "like",
+  "announce",
+  "reply",
+]);
+
+/** An error answer of the control API. */
+export class FedifyRefError extends Error {
+  constructor(
+    readonly status: number,
+    readonly route: string,
+    message: string,
+  ) {
+    super(`fedify-ref ${route} answered ${status}: ${message}`);
+    this.name = "FedifyRefError";
+  }
+}
+
+/** Creates a driver for one fedify-ref target. */
+export function createFedifyRefDriver(options: FedifyRefDriverOptions): Driver & {
+  /** Calls any control route (for tests and scenarios that need more than the Driver interface). */
+  control(method: "GET" | "POST", route: string, body?: unknown): Promise<unknown>;
+} {
+  const base = options.url.replace(/\/+$/, "");
+  const ownAgent =
+    options.dispatcher === undefined && options.ca !== undefined
+      ? new Agent({ connect: { ca: options.ca } })
+      : undefined;
+  const dispatcher = options.dispatcher ?? ownAgent;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const implementation = options.implementation ?? "fedify-ref";
+
+  async function control(method: "GET" | "POST", route: string, body?: unknown): Promise<unknown> {
+    const response = await undiciFetch(`${base}/_control/${route}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${options.token}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(dispatcher === undefined ? {} : { dispatcher }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text === "" ? {} : JSON.parse(text);
+    } catch {
+      parsed = { error: text.slice(0, 500) };
+    }
+    if (!response.ok) {
+      const message = isObject(parsed) && typeof parsed.error === "string" ? parsed.error : text.slice(0, 500);
+      throw new FedifyRefError(response.status, `${method} ${route}`, message);
+    }
+    return parsed;
+  }
+
+  /** Like {@link control}, but a 404 gives null. */
+  async function orNull<T>(call: Promise<T>): Promise<T | null> {
+    try {
+      return await call;
+    } catch (error) {
+      if (error instanceof FedifyRefError && error.status === 404) return null;
+      throw error;
+    }
+  }
+
+  const q = (params: Record<string, string>) => new URLSearchParams(params).toString();
+
+  function attachments(input: PostInput) {
+    return input.attachments?.map((a) => ({
+      mediaType: a.mediaType,
+      ...(a.url === undefined ? {} : { url: a.url }),
+      ...(a.data === undefined ? {} : { dataBase64: Buffer.from(a.data).toString("base64") }),
+      ...(a.description === undefined ? {} : { description: a.description }),
+    }));
+  }
+
+  function postBody(account: Account, input: PostInput): Json {
+    const body: Json = { actor: account.username, content: input.content };
+    for (const key of ["visibility", "contentWarning", "sensitive", "mentions", "hashtags", "inReplyTo", "language"] as const) {
+      if (input[key] !== undefined) body[key] = input[key];
+    }
+    const media = attachments(input);
+    if (media !== undefined) body.attachments = media;
+    return body;
+  }
+
+  function ref(result: unknown): PostRef {
+    const r = result as { localId: string; uri: string; url?: string };
+    return { localId: r.localId, uri: r.uri, ...(r.url ? { url: r.url } : {}) };
+  }
+
+  return {
+    implementation,
+    capabilities: FEDIFY_REF_CAPABILITIES,
+    control,
+
+    async provisionAccount(name) {
+      const actor = (await control("POST", "actors", { name })) as { username: string; handle: string; actorId: string };
+      return { username: actor.username, handle: actor.handle, actorId: actor.actorId };
+    },
+    async setLocked(account, locked) {
+      await control("POST", "lock", { actor: account.username, locked });
+    },
+    async follow(account, actorId) {
+      await control("POST", "follow", { actor: account.username, target: actorId });
+    },
+    async unfollow(account, actorId) {
+      await control("POST", "unfollow", { actor: account.username, target: actorId });
+    },
+    async followState(account, actorId) {
+      const result = (await control("GET", `following?${q({ actor: account.username, target: actorId })}`)) as {
+        state: FollowState;
+      };
+      return result.state;
+    },
+    async followers(account) {
+      return ((await control("GET", `followers?${q({ actor: account.username })}`)) as { followers: string[] }).followers;
+    },
+    async followRequests(account) {
+      return ((await control("GET", `follow-requests?${q({ actor: account.username })}`)) as { requests: string[] })
+        .requests;
+    },
+    async acceptFollow(account, follower) {
+      await control("POST", "accept", { actor: account.username, follower });
+    },
+    async rejectFollow(account, follower) {
+      await control("POST", "reject", { actor: account.username, follower });
+    },
+
+    async post(account, input) {
+      return ref(await control("POST", "post", postBody(account, input)));
+    },
+    async update(account, postRef, input) {
+      await control("POST", "update", { ...postBody(account, input), localId: postRef.localId });
+    },
+    async delete(account, postRef) {
+      await control("POST", "delete", { actor: account.username, localId: postRef.localId });
+    },
+    async like(account, object) {
+      await control("POST", "like", { actor: account.username, object });
+    },
+    async unlike(account, object) {
+      await control("POST", "unlike", { actor: account.username, object });
+    },
+    async announce(account, object) {
+      await control("POST", "announce", { actor: account.username, object });
+    },
+    async unannounce(account, object) {
+      await control("POST", "unannounce", { actor: account.username, object });
+    },
+
+    async lookupActor(account, actorIdOrHandle) {
+      const result = await orNull(control("POST", "lookup", { actor: account.username, query: actorIdOrHandle }));
+      if (!isObject(result) || result.kind !== "actor" || typeof result.id !== "string") return null;
+      return { id: result.id, raw: result.object };
+    },
+    async lookupObject(account, uri) {
+      const result = await orNull(control("POST", "lookup", { actor: account.username, query: uri }));
+      if (!isObject(result) || result.kind !== "object" || !isObject(result.post)) return null;
+      return postViewOf(result.post as unknown as FedifyRefPostRecord);
+    },
+    async receivedPost(_account, uri) {
+      const record = await orNull(control("GET", `received?${q({ uri })}`));
+      return record === null ? null : postViewOf(record as FedifyRefPostRecord);
+    },
+    async timeline(account) {
+      const result = (await control("GET", `timeline?${q({ actor: account.username })}`)) as {
+        posts: FedifyRefPostRecord[];
+      };
+      return result.posts.map(postViewOf);
+    },
+    async notifications(account) {
+      const result = (await control("GET", `notifications?${q({ actor: account.username })}`)) as {
+        notifications: Array<{ type: string; actor: string; object?: string }>;
+      };
+      return result.notifications.map((n) => ({
+        type: NOTIFICATION_TYPES.has(n.type as NotificationView["type"]) ? (n.type as NotificationView["type"]) : "other",
+        actor: n.actor,
+        ...(n.object === undefined ? {} : { object: n.object }),
+        raw: n,
+      }));
+    },
+    async postRaw(account, object, addressing) {
+      return ref(
+        await control("POST", "post-raw", {
+          actor: account.username,
+          object,
+          ...(addressing.to ? { to: addressing.to } : {}),
+          ...(addressing.cc ? { cc: addressing.cc } : {}),
+        }),
+      );
+    },
+    async close() {
+      await ownAgent?.close();
+    },
+  };
+}

@@ -1,0 +1,202 @@
+/**
+ * Small helpers shared by the validator's stages: JSON types, JSON pointers, value previews and
+ * defensive accessors for the loosely shaped values AS2 allows (a string, an object or an array of either).
+ * @module
+ */
+
+/** A JSON value as `JSON.parse` produces it. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject;
+
+/** A JSON object. */
+export interface JsonObject {
+  [key: string]: JsonValue;
+}
+
+/** True for a JSON object (not an array, not null). */
+export function isObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Appends one reference token to an RFC 6901 JSON pointer. */
+export function pointerJoin(pointer: string, token: string | number): string {
+  const text = String(token);
+  if (typeof token === "number" || !/[~/]/.test(text)) return `${pointer}/${text}`;
+  return `${pointer}/${text.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+}
+
+/** A short human-readable rendering of a value for messages ("found …"). */
+export function preview(value: unknown, max = 60): string {
+  let text: string;
+  try {
+    text = typeof value === "string" ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
+  } catch {
+    text = String(value);
+  }
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** The JSON type name of a value, as messages say it ("string", "array", "null"…). */
+export function jsonType(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  return typeof value;
+}
+
+/** The value as an array: arrays as is, null/undefined as empty, anything else wrapped. */
+export function asArray(value: unknown): unknown[] {
+  if (Array.isArray(value)) return value;
+  return value === undefined || value === null ? [] : [value];
+}
+
+/** The IRI a reference names: the string itself, or an embedded object's `id`. */
+export function idOf(value: unknown): string | undefined {
+  if (typeof value === "string") return value;
+  if (isObject(value) && typeof value.id === "string") return value.id;
+  return undefined;
+}
+
+/** Every IRI a possibly multi-valued reference names. */
+export function idsOf(value: unknown): string[] {
+  const ids: string[] = [];
+  for (const item of asArray(value)) {
+    const id = idOf(item);
+    if (id !== undefined) ids.push(id);
+  }
+  return ids;
+}
+
+/** The origin (scheme://host:port) of an http(s) URL, or undefined for anything else. */
+export function httpOrigin(iri: string | undefined): string | undefined {
+  if (iri === undefined || !/^https?:\/\//i.test(iri)) return undefined;
+  try {
+    return new URL(iri).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The type names of a node (`type` or `@type`, string or array), in order. */
+export function typesOf(node: JsonObject): string[] {
+  const raw = node.type ?? node["@type"];
+  const types: string[] = [];
+  for (const t of asArray(raw)) if (typeof t === "string") types.push(t);
+  return types;
+}
+
+/** One JSON object found in a document, with where it is. */
+export interface NodeRef {
+  node: JsonObject;
+  pointer: string;
+  /** The property that holds this node in its parent object (through arrays), "" at the top. */
+  key: string;
+}
+
+/** Why a value cannot be validated as JSON. */
+export interface ShapeProblem {
+  rule: "DOC-NOT-JSON" | "DOC-TOO-DEEP";
+  pointer: string;
+  message: string;
+}
+
+/** Result of {@link scanDocument}. */
+export interface ScanResult {
+  /** Every object in the document (outside `@context` values), the top one first. */
+  nodes: NodeRef[];
+  /** Set when the value is not plain JSON or nests too deep; `nodes` is then incomplete. */
+  problem?: ShapeProblem;
+  /** True when object properties held `undefined` (the caller should validate a cleaned copy). */
+  hasUndefined: boolean;
+}
+
+/** Deepest nesting the validator walks; deeper input is reported rather than risking the stack. */
+export const MAX_DEPTH = 256;
+
+/**
+ * Walks a value once: checks that it is plain JSON (no cycles, no class instances, finite numbers)
+ * and not nested deeper than {@link MAX_DEPTH}, and lists its objects with their JSON pointers.
+ */
+export function scanDocument(value: unknown): ScanResult {
+  const nodes: NodeRef[] = [];
+  const ancestors = new Set<object>();
+  let problem: ShapeProblem | undefined;
+  let hasUndefined = false;
+
+  const visit = (v: unknown, pointer: string, key: string, depth: number, inContext: boolean): void => {
+    if (problem) return;
+    if (v === null || typeof v === "string" || typeof v === "boolean") return;
+    if (typeof v === "number") {
+      if (!Number.isFinite(v)) {
+        problem = { rule: "DOC-NOT-JSON", pointer, message: `expected a finite number, found ${String(v)}` };
+      }
+      return;
+    }
+    if (typeof v !== "object") {
+      problem = { rule: "DOC-NOT-JSON", pointer, message: `expected a JSON value, found a ${typeof v}` };
+      return;
+    }
+    if (depth > MAX_DEPTH) {
+      problem = {
+        rule: "DOC-TOO-DEEP",
+        pointer,
+        message: `expected at most ${MAX_DEPTH} levels of nesting, found more; the rest was not validated`,
+      };
+      return;
+    }
+    if (ancestors.has(v)) {
+      problem = { rule: "DOC-NOT-JSON", pointer, message: "expected a tree of JSON values, found a cycle" };
+      return;
+    }
+    if (Array.isArray(v)) {
+      ancestors.add(v);
+      for (let i = 0; i < v.length; i++) {
+        if (v[i] === undefined) {
+          problem = {
+            rule: "DOC-NOT-JSON",
+            pointer: pointerJoin(pointer, i),
+            message: "expected a JSON value, found undefined",
+          };
+          break;
+        }
+        visit(v[i], pointerJoin(pointer, i), key, depth + 1, inContext);
+      }
+      ancestors.delete(v);
+      return;
+    }
+    const proto: unknown = Object.getPrototypeOf(v);
+    if (proto !== Object.prototype && proto !== null) {
+      const name = (v as { constructor?: { name?: unknown } }).constructor?.name;
+      problem = {
+        rule: "DOC-NOT-JSON",
+        pointer,
+        message: `expected a plain JSON object, found an instance of ${typeof name === "string" ? name : "a class"}`,
+      };
+      return;
+    }
+    const obj = v as Record<string, unknown>;
+    if (!inContext) nodes.push({ node: obj as JsonObject, pointer, key });
+    ancestors.add(v);
+    for (const k of Object.keys(obj)) {
+      const child = obj[k];
+      if (child === undefined) {
+        hasUndefined = true;
+        continue;
+      }
+      visit(child, pointerJoin(pointer, k), k, depth + 1, inContext || k === "@context");
+    }
+    ancestors.delete(v);
+  };
+
+  try {
+    visit(value, "", "", 0, false);
+  } catch (error) {
+    // Exotic objects (proxies, throwing getters) end up here.
+    problem = { rule: "DOC-NOT-JSON", pointer: "", message: `expected a JSON value, reading it failed: ${errorText(error)}` };
+  }
+  return problem ? { nodes, problem, hasUndefined } : { nodes, hasUndefined };
+}
+
+/** A one-line description of a thrown value. */
+export function errorText(error: unknown): string {
+  if (error instanceof Error) return error.message.split("\n")[0] ?? error.name;
+  return String(error);
+}

@@ -1,0 +1,26 @@
+/**
+ * Every suite, by name, and all their scenarios in one list: what the runner plans from.
+ * @module
+ */
+import type { Scenario } from "../harness/core/scenario.ts";
+import { scenarios as deleteScenarios } from "./delete.ts";
+import { scenarios as discovery } from "./discovery.ts";
+import { scenarios as follow } from "./follow.ts";
+import { scenarios as mediaFallback } from "./media-fallback.ts";
+import { scenarios as post } from "./post.ts";
+import { scenarios as signatures } from "./signatures.ts";
+
+export { CHECKS, checkById } from "./catalogue.ts";
+
+/** Suite name → its scenarios, in the order a run lists them. */
+export const SUITES: Readonly<Record<string, readonly Scenario[]>> = {
+  discovery,
+  follow,
+  post,
+  "media-fallback": mediaFallback,
+  delete: deleteScenarios,
+  signatures,
+};
+
+/** Every scenario of every suite. */
+export const ALL_SCENARIOS: readonly Scenario[] = Object.values(SUITES).flat();
