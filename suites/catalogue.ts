@@ -110,7 +110,8 @@ const DISCOVERY: CheckDefinition[] = [
     "discovery",
     "NodeInfo document is schema-valid",
     "The NodeInfo document has version, software{name ^[a-z0-9-]+$, version}, protocols containing " +
-      "activitypub, services, openRegistrations, usage{users} and metadata, and no other top-level members.",
+      "activitypub, services, openRegistrations, usage{users} and metadata, and no other top-level members " +
+      "(a `$schema` member naming the NodeInfo schema is tolerated: it only identifies the document).",
     "NodeInfo 2.0/2.1 JSON schemas",
     "MUST",
     "DEGRADED",

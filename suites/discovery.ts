@@ -240,7 +240,11 @@ export function nodeinfoProblems(doc: Json): string[] {
   const usage = isObject(doc.usage) ? doc.usage : undefined;
   if (!usage || !isObject(usage.users)) problems.push("usage.users missing");
   if (!isObject(doc.metadata)) problems.push("metadata is not an object");
-  for (const key of Object.keys(doc)) if (!NODEINFO_TOP.has(key)) problems.push(`unexpected member '${key}'`);
+  for (const key of Object.keys(doc)) {
+    // `$schema` naming the NodeInfo schema only identifies the document (Fedify writes it); tolerated.
+    if (key === "$schema" && typeof doc.$schema === "string" && NODEINFO_REL.test(doc.$schema.replace(/#$/, ""))) continue;
+    if (!NODEINFO_TOP.has(key)) problems.push(`unexpected member '${key}'`);
+  }
   return problems;
 }
 

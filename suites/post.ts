@@ -159,7 +159,8 @@ const rich: Scenario = {
       sender,
       receiver,
       {
-        content: `Mentions, tags and a link: ${link} — see you there`,
+        // Simple HTML, so the link is a link whatever the sender's autolinking does.
+        content: `<p>Mentions, tags and <a href="${link}">a link</a> ${token("rich")}</p>`,
         visibility: "public",
         mentions: [receiver.account.actorId],
         hashtags: ["FediCheck", tag],
@@ -184,7 +185,8 @@ const rich: Scenario = {
       },
     );
     // 5. PST-07: the link survived with its href.
-    ctx.assert("PST-07", view.links.includes(link), "link preserved", {
+    const linked = view.links.includes(link);
+    ctx.assert("PST-07", linked, linked ? "link preserved" : "the link was lost", {
       expected: `a link to ${link}`,
       observed: `links ${show(view.links)}; text ${show(view.text, 200)}`,
     });
@@ -372,6 +374,11 @@ const html: Scenario = {
   checks: ["PST-07"],
   requires: { sender: ["raw-post"], receiver: ["follow"] },
   async run(ctx) {
+    // The probe keeps HTML as it arrives and presents nothing: sanitising is for receivers that show posts.
+    if (ctx.receiver.implementation === "probe") {
+      ctx.record("PST-07", "inapplicable", "the probe keeps HTML as it arrives and presents nothing to judge");
+      return;
+    }
     // 1. Roles: the receiver follows the sender.
     const { sender, receiver } = await followingPair(ctx);
     // 2. The sender posts raw HTML with a script, an event handler, a javascript: link and a real link.

@@ -15,6 +15,8 @@ const COMMANDS: Record<string, Command> = {
   run: { summary: "replay the suites across targets and write the matrix reports", load: () => import("./run.ts") },
   peer: { summary: "run the probe standalone and print every request it receives", load: () => import("./peer.ts") },
   validate: { summary: "validate AS2, WebFinger and NodeInfo documents offline", load: () => import("./validate.ts") },
+  report: { summary: "render junit.xml, summary.md and the HTML dashboard from results files", load: () => import("./report.ts") },
+  merge: { summary: "merge results files (shards, several runs) into one results.json", load: () => import("./merge.ts") },
 };
 
 /** Error a subcommand throws for bad input: printed as one line, exit code 2. */

@@ -13,7 +13,9 @@ export type { Finding, InteropImpact, SpecLevel };
 
 /**
  * The verdict of one check on one sender→receiver pair.
- * - `errored` is a harness or infrastructure fault and is never blamed on the target.
+ * - `errored`: the check could not be decided; never a `failed` verdict against the target. Its
+ *   {@link CellResult.blame} says whose fault it was (a hostile target breaking the harness's limits,
+ *   the infrastructure, or the harness itself).
  * - `unsupported` means the implementation declares it lacks a capability the check needs.
  */
 export type Verdict = "passed" | "failed" | "unsupported" | "inapplicable" | "skipped" | "errored";
@@ -136,6 +138,13 @@ export type Evidence =
   | { kind: "note"; label: string; text: string }
   | { kind: "screenshot"; label: string; path: string };
 
+/**
+ * Whose fault an `errored` verdict is (see harness/core/blame.ts for the rules): `target` when the
+ * target broke a limit the harness enforces (time, size, redirects, JSON, allow-list), `infrastructure`
+ * when a connection, TLS, an interruption or a cell budget spent on nothing failed, `harness` for bugs.
+ */
+export type Blame = "target" | "harness" | "infrastructure";
+
 /** The result of one check on one pair: a cell of the matrix. */
 export interface CellResult {
   checkId: string;
@@ -148,6 +157,8 @@ export interface CellResult {
   verdict: Verdict;
   /** Set when a retry changed the verdict. */
   flaky?: boolean;
+  /** Whose fault an `errored` verdict is; set only on `errored` cells (additive, issue 7). */
+  blame?: Blame;
   /** One line a person reads first. */
   message: string;
   expected?: string;

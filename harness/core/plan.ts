@@ -22,7 +22,7 @@ export interface PlannedCell {
 
 /** Options of {@link planCells}. */
 export interface PlanOptions {
-  scenarios: Scenario[];
+  scenarios: readonly Scenario[];
   targets: Target[];
   /** Id of the probe target. Default `probe`. */
   probeId?: string;

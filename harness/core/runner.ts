@@ -9,8 +9,10 @@ import { UnsupportedError } from "../drivers/driver.ts";
 import type { Probe } from "../peer/types.ts";
 import type { HttpClient } from "../protocol/types.ts";
 import type { Finding } from "../validate/findings.ts";
-import type { CellResult, CheckDefinition, Evidence, Target, Verdict } from "./model.ts";
+import { type BlameContext, blameStop, createActivityTracker, type PendingWork } from "./blame.ts";
+import type { Blame, CellResult, CheckDefinition, Evidence, Target, Verdict } from "./model.ts";
 import type { PlannedCell } from "./plan.ts";
+import { redactCellResult } from "./redact.ts";
 import type { ScenarioContext, VerdictDetails } from "./scenario.ts";
 import { PreconditionError, WaitTimeoutError } from "./scenario.ts";
 import { waitUntil } from "./wait.ts";
@@ -142,8 +144,10 @@ async function executeCell(
   const evidenceOf = new Map<string, Evidence[]>();
   const shared: Evidence[] = [];
   let waitingMs = 0;
+  // Issue 7: what the cell is waiting on, so a cell out of time can say whom it waited for.
+  const tracker = createActivityTracker();
 
-  const finish = (defaultVerdict: Verdict, defaultMessage: string) => {
+  const finish = (defaultVerdict: Verdict, defaultMessage: string, blame?: Blame) => {
     const durationMs = Date.now() - startedAt.getTime();
     const results = scenario.checks.map((checkId): CellResult => {
       const rec = recorded.get(checkId);
@@ -157,6 +161,8 @@ async function executeCell(
         sender: sender.id,
         receiver: receiver.id,
         verdict,
+        // Issue 7: checks left undecided by an errored stop carry the blame of what stopped them.
+        ...(rec === undefined && verdict === "errored" && blame !== undefined ? { blame } : {}),
         message: rec?.message ?? defaultMessage,
         ...(rec?.expected !== undefined ? { expected: rec.expected } : {}),
         ...(rec?.observed !== undefined ? { observed: rec.observed } : {}),
@@ -168,7 +174,9 @@ async function executeCell(
         reproduce: reproduceCommand(options.reproduceCommand, checkId, cell),
       };
     });
-    return { results, waitingMs, durationMs };
+    // Issue 7: no secret leaves the runner (tokens, keys, cookies in evidence, messages, logs), and
+    // evidence is made safe to serialise (depth-capped, acyclic) whatever a hostile target sent.
+    return { results: results.map((r) => redactCellResult(r)), waitingMs, durationMs };
   };
 
   if (cell.missing.length > 0) {
@@ -182,7 +190,12 @@ async function executeCell(
   const controller = new AbortController();
   const onRunAbort = () => controller.abort(new Error("the run was interrupted"));
   options.signal?.addEventListener("abort", onRunAbort, { once: true });
-  const timer = setTimeout(() => controller.abort(new CellTimeoutError(timeoutMs)), timeoutMs);
+  // Issue 7: what was pending is read before the abort settles (and so clears) it.
+  let pendingAtTimeout: PendingWork[] | undefined;
+  const timer = setTimeout(() => {
+    pendingAtTimeout = tracker.pending();
+    controller.abort(new CellTimeoutError(timeoutMs));
+  }, timeoutMs);
 
   const record = (checkId: string, verdict: Verdict, message: string, details: VerdictDetails = {}) => {
     if (!scenario.checks.includes(checkId)) {
@@ -206,7 +219,8 @@ async function executeCell(
     sender,
     receiver,
     probe: options.probe,
-    http: options.http,
+    // Issue 7: tracked (for blame on a cell timeout) and aborted with the cell.
+    http: tracker.http(options.http, controller.signal),
     signal: controller.signal,
     account: (target: Target, name: string): Promise<Account> =>
       target.driver.provisionAccount(`${name}${nextAccount()}`),
@@ -214,11 +228,13 @@ async function executeCell(
     waitFor: async (description, condition, waitOptions = {}) => {
       const started = Date.now();
       try {
-        return await waitUntil(description, condition, {
-          timeoutMs: waitOptions.timeoutMs ?? options.waitBudgetMs ?? 10_000,
-          wakeOn: (listener) => options.probe.inbox.subscribe(listener),
-          signal: controller.signal,
-        });
+        return await tracker.track({ description: `waiting for: ${description}` }, () =>
+          waitUntil(description, condition, {
+            timeoutMs: waitOptions.timeoutMs ?? options.waitBudgetMs ?? 10_000,
+            wakeOn: (listener) => options.probe.inbox.subscribe(listener),
+            signal: controller.signal,
+          }),
+        );
       } catch (error) {
         if (error instanceof WaitTimeoutError && waitOptions.check) {
           record(
@@ -265,8 +281,13 @@ async function executeCell(
     ]);
     return finish("skipped", `scenario ${scenario.id} ended without deciding this check`);
   } catch (error) {
-    const { verdict, message } = classifyStop(error, recorded);
-    return finish(verdict, message);
+    const { verdict, message, blame } = classifyStop(error, recorded, {
+      targets: [sender, receiver],
+      probeOrigin: options.probe.origin,
+      pending: pendingAtTimeout ?? tracker.pending(),
+      interrupted: options.signal?.aborted === true,
+    });
+    return finish(verdict, message, blame);
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener("abort", onRunAbort);
@@ -281,11 +302,15 @@ export class CellTimeoutError extends Error {
   }
 }
 
-/** How undecided checks end when the scenario stopped with `error` (see ScenarioContext's doc). */
+/**
+ * How undecided checks end when the scenario stopped with `error` (see ScenarioContext's doc); an
+ * `errored` outcome also says whose fault it is (harness/core/blame.ts).
+ */
 function classifyStop(
   error: unknown,
   recorded: Map<string, Recorded>,
-): { verdict: Verdict; message: string } {
+  context: BlameContext,
+): { verdict: Verdict; message: string; blame?: Blame } {
   const failedEarlier = [...recorded.entries()].find(([, r]) => r.verdict === "failed")?.[0];
   if (error instanceof WaitTimeoutError) {
     return {
@@ -296,9 +321,9 @@ function classifyStop(
   if (error instanceof PreconditionError)
     return { verdict: "skipped", message: `not reached: ${error.message}` };
   if (error instanceof UnsupportedError) return { verdict: "unsupported", message: error.message };
-  if (error instanceof CellTimeoutError) return { verdict: "errored", message: error.message };
-  const message = error instanceof Error ? error.message : String(error);
-  return { verdict: "errored", message: `harness or infrastructure error: ${message}` };
+  // Issue 7: every other stop is errored, blamed on the target, the infrastructure or the harness.
+  const { blame, message } = blameStop(error, context);
+  return { verdict: "errored", message, blame };
 }
 
 function targetLogs(targets: Target[]): Evidence[] {

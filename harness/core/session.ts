@@ -38,7 +38,7 @@ export type SessionEvent =
 /** Options of {@link runSession}. */
 export interface SessionOptions {
   config: RunConfig;
-  scenarios: Scenario[];
+  scenarios: readonly Scenario[];
   checks: CheckDefinition[];
   /** The command line, kept in the results file. */
   command: string;

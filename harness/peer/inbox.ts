@@ -18,7 +18,7 @@ export interface InboxContext {
   sendAccept(actorName: string, follow: Json): void;
 }
 
-/** What applying an activity did, in a few words (kept for the CLI's live view and for tests). */
+/** What applying an activity did, in a few words (for tests and debugging). */
 export type InboxEffect =
   | "follower-added"
   | "follow-request-held"

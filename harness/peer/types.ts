@@ -207,7 +207,10 @@ export interface Probe {
     options?: { byId?: boolean },
   ): Promise<Record<string, unknown>>;
 
-  /** POST any document to an inbox as `actor`, optionally misbehaving. Nothing is rewritten. */
+  /**
+   * POST any document to an inbox as `actor`, optionally misbehaving. Nothing is rewritten. A replay
+   * needs no knob: deliver the same document twice.
+   */
   deliver(
     actor: ProbeActor,
     inboxUrl: string,

@@ -46,6 +46,10 @@ const DEFAULTS = {
 };
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** Largest response head (status line and headers) accepted, in bytes (issue 7: header floods). */
+export const MAX_HEADER_BYTES = 16 * 1024;
+// Decodes JSON bodies strictly: JSON must be UTF-8 (RFC 8259 §8.1), and a silent U+FFFD would hide it.
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
 // Headers that must not follow a redirect to another origin.
 const CREDENTIAL_HEADERS = ["authorization", "cookie", "signature", "signature-input"];
 
@@ -71,6 +75,46 @@ export function jsonNestingDepth(text: string, limit = Number.POSITIVE_INFINITY)
     } else if (c === 0x7d || c === 0x5d) depth--;
   }
   return deepest;
+}
+
+/** The body as UTF-8 text for `json()`; throws `invalid-json` naming the first bad byte's offset. */
+function decodeJsonText(bytes: Buffer, url: string): string {
+  try {
+    return STRICT_UTF8.decode(bytes);
+  } catch (error) {
+    // Find the offset for the message: the longest valid prefix (cheap next to the request itself).
+    let offset = 0;
+    while (offset < bytes.length) {
+      const step = utf8SequenceLength(bytes, offset);
+      if (step === 0) break;
+      offset += step;
+    }
+    throw new HttpClientError(
+      "invalid-json",
+      url,
+      `${url}: body is not valid JSON (invalid UTF-8 at byte ${offset} of ${bytes.length})`,
+      { cause: error },
+    );
+  }
+}
+
+/** Length of the valid UTF-8 sequence starting at `i`, or 0 when it is invalid. */
+function utf8SequenceLength(bytes: Buffer, i: number): number {
+  const b = bytes[i]!;
+  const cont = (k: number) => i + k < bytes.length && (bytes[i + k]! & 0xc0) === 0x80;
+  if (b < 0x80) return 1;
+  if (b >= 0xc2 && b <= 0xdf) return cont(1) ? 2 : 0;
+  if (b >= 0xe0 && b <= 0xef) {
+    const second = bytes[i + 1] ?? 0;
+    if ((b === 0xe0 && second < 0xa0) || (b === 0xed && second > 0x9f)) return 0;
+    return cont(1) && cont(2) ? 3 : 0;
+  }
+  if (b >= 0xf0 && b <= 0xf4) {
+    const second = bytes[i + 1] ?? 0;
+    if ((b === 0xf0 && second < 0x90) || (b === 0xf4 && second > 0x8f)) return 0;
+    return cont(1) && cont(2) && cont(3) ? 4 : 0;
+  }
+  return 0;
 }
 
 function parseJson(text: string, url: string, maxDepth: number): unknown {
@@ -134,10 +178,10 @@ export function createHttpClient(options: CreateHttpClientOptions = {}): HttpCli
   const hostMap = new Map<string, HostMapping>(
     Object.entries(options.hostMap ?? {}).map(([name, mapping]) => [name.toLowerCase(), mapping]),
   );
-  const allowHosts = options.allowHosts?.map((h) => h.toLowerCase());
   const connector = buildConnector(options.ca?.length ? { ca: [...rootCertificates, ...options.ca] } : {});
 
   const agent = new Agent({
+    maxHeaderSize: MAX_HEADER_BYTES,
     connect(connectOptions, callback) {
       const port = connectOptions.port || (connectOptions.protocol === "https:" ? "443" : "80");
       const name = connectOptions.hostname.toLowerCase();
@@ -161,7 +205,9 @@ export function createHttpClient(options: CreateHttpClientOptions = {}): HttpCli
     if (url.protocol !== "http:" && url.protocol !== "https:") {
       throw new HttpClientError("forbidden-host", href, `${href}: only http and https URLs can be fetched`);
     }
-    if (!allowHosts) return;
+    // Read on every request (issue 7): the run can add the probe's origin once it listens.
+    if (!options.allowHosts) return;
+    const allowHosts = options.allowHosts.map((h) => h.toLowerCase());
     const hostname = url.hostname.toLowerCase();
     const port = url.port || (url.protocol === "https:" ? "443" : "80");
     const allowed = allowHosts.some(
@@ -239,7 +285,7 @@ export function createHttpClient(options: CreateHttpClientOptions = {}): HttpCli
         body: bytes,
         url: href,
         text: () => bytes.toString("utf8"),
-        json: () => parseJson(bytes.toString("utf8"), href, settings.maxJsonDepth),
+        json: () => parseJson(decodeJsonText(bytes, href), href, settings.maxJsonDepth),
       };
     } catch (error) {
       if (error instanceof HttpClientError) throw error;
@@ -258,6 +304,14 @@ export function createHttpClient(options: CreateHttpClientOptions = {}): HttpCli
       }
       const code = errorCodeOf(error);
       const message = (error as Error).message;
+      if (code === "UND_ERR_HEADERS_OVERFLOW") {
+        throw new HttpClientError(
+          "too-large",
+          href,
+          `${method} ${href}: response headers exceed the limit of ${MAX_HEADER_BYTES} bytes`,
+          { cause: error },
+        );
+      }
       if (/TIMEOUT/.test(code)) {
         throw new HttpClientError("timeout", href, `${method} ${href} timed out (${code})`, { cause: error });
       }

@@ -65,7 +65,11 @@ export interface HttpClientOptions {
   ca?: string[];
   /** hostname (or hostname:port) → where to connect. */
   hostMap?: Record<string, HostMapping>;
-  /** Only these hostnames may be contacted (after mapping); undefined = no restriction. */
+  /**
+   * Only these hostnames (or `hostname:port`) may be contacted, checked before connecting, also on
+   * every redirect; undefined = no restriction. The array is read on every request, so entries added
+   * later (the probe's origin, known once it listens) take effect. See harness/core/allow-list.ts.
+   */
   allowHosts?: string[];
   /** Per-request timeout in ms. Default 10 000. */
   timeoutMs?: number;
@@ -101,7 +105,10 @@ export interface HttpResponse {
   /** URL after redirects. */
   url: string;
   text(): string;
-  /** Parses the body, enforcing the depth cap; throws HttpClientError(code 'invalid-json'|'json-too-deep'). */
+  /**
+   * Parses the body (strict UTF-8), enforcing the depth cap; throws HttpClientError(code
+   * 'invalid-json'|'json-too-deep'). `text()` stays lenient (invalid bytes become U+FFFD).
+   */
   json(): unknown;
 }
 

@@ -91,7 +91,14 @@ export interface Matrix {
 }
 
 /** Order in which several results for one matrix cell are summarised: the first present wins. */
-const SUMMARY_ORDER: readonly Verdict[] = ["failed", "errored", "passed", "skipped", "unsupported", "inapplicable"];
+const SUMMARY_ORDER: readonly Verdict[] = [
+  "failed",
+  "errored",
+  "passed",
+  "skipped",
+  "unsupported",
+  "inapplicable",
+];
 
 /**
  * The verdict a matrix cell shows when several scenarios decided the same check on the same pair:

@@ -120,9 +120,9 @@ function groupTally(cells: readonly CellResult[], key: (c: CellResult) => string
   const groups = new Map<string, CellResult[]>((order ?? []).map((k) => [k, []]));
   for (const cell of cells) {
     const k = key(cell);
-    let list = groups.get(k);
-    if (list === undefined) groups.set(k, (list = []));
-    list.push(cell);
+    const list = groups.get(k);
+    if (list === undefined) groups.set(k, [cell]);
+    else list.push(cell);
   }
   return [...groups].filter(([, list]) => list.length > 0).map(([k, list]) => ({ key: k, ...tally(list) }));
 }
@@ -132,7 +132,9 @@ export function scorecards(results: RunResults): Scorecard[] {
   const implOf = new Map(results.targets.map((t) => [t.id, t.implementation]));
   const checks = new Map(results.checks.map((c) => [c.id, c]));
   const suites = [...new Set(results.checks.map((c) => c.suite))];
-  const implementations = [...new Set(results.targets.map((t) => t.implementation))].filter((i) => i !== PROBE);
+  const implementations = [...new Set(results.targets.map((t) => t.implementation))].filter(
+    (i) => i !== PROBE,
+  );
   return implementations.map((implementation) => {
     const targets = results.targets.filter((t) => t.implementation === implementation);
     const asSender = results.cells.filter((c) => implOf.get(c.sender) === implementation);
@@ -148,7 +150,12 @@ export function scorecards(results: RunResults): Scorecard[] {
       asSender: tally(asSender),
       asReceiver: tally(asReceiver),
       bySuite: groupTally(all, (c) => c.suite, suites),
-      byLevel: groupTally(all, (c) => checks.get(c.checkId)?.level ?? "IMPLIED", ["MUST", "SHOULD", "MAY", "IMPLIED"]),
+      byLevel: groupTally(all, (c) => checks.get(c.checkId)?.level ?? "IMPLIED", [
+        "MUST",
+        "SHOULD",
+        "MAY",
+        "IMPLIED",
+      ]),
       byImpact: groupTally(all, (c) => checks.get(c.checkId)?.impact ?? "UNAFFECTED", [
         "PROBLEM",
         "DEGRADED",
@@ -161,14 +168,16 @@ export function scorecards(results: RunResults): Scorecard[] {
 /** Pass rate per implementation over runs (sorted by start time, one entry per run id). */
 export function trend(runs: readonly RunResults[]): Trend {
   const ordered = dedupe(runs);
-  const implementations = [
-    ...new Set(ordered.flatMap((r) => r.targets.map((t) => t.implementation))),
-  ].filter((i) => i !== PROBE);
+  const implementations = [...new Set(ordered.flatMap((r) => r.targets.map((t) => t.implementation)))].filter(
+    (i) => i !== PROBE,
+  );
   return {
     runs: ordered.map((r) => ({ runId: r.runId, startedAt: r.startedAt })),
     series: implementations.map((implementation) => ({
       implementation,
-      rates: ordered.map((r) => scorecards(r).find((s) => s.implementation === implementation)?.overall.rate ?? null),
+      rates: ordered.map(
+        (r) => scorecards(r).find((s) => s.implementation === implementation)?.overall.rate ?? null,
+      ),
     })),
   };
 }
@@ -183,7 +192,14 @@ export function flakes(runs: readonly RunResults[]): FlakeStat[] {
     for (const cell of run.cells) {
       let stat = stats.get(cell.checkId);
       if (stat === undefined) {
-        stat = { checkId: cell.checkId, title: titles.get(cell.checkId) ?? "", cells: 0, flaky: 0, flips: 0, rate: 0 };
+        stat = {
+          checkId: cell.checkId,
+          title: titles.get(cell.checkId) ?? "",
+          cells: 0,
+          flaky: 0,
+          flips: 0,
+          rate: 0,
+        };
         stats.set(cell.checkId, stat);
       }
       stat.cells++;
@@ -232,7 +248,10 @@ export function buildDashboardData(
         scorecards: scorecards(results),
       };
       if (against !== undefined) {
-        run.diff = { against: { runId: against.runId, startedAt: against.startedAt }, ...diffRuns(against, results) };
+        run.diff = {
+          against: { runId: against.runId, startedAt: against.startedAt },
+          ...diffRuns(against, results),
+        };
       }
       return run;
     }),
@@ -260,22 +279,30 @@ export function escapeHtml(text: string): string {
  * no `</script>` or `<!--` in the data can end the element early; JSON.parse gives the same value.
  */
 export function jsonForScript(data: unknown): string {
-  return JSON.stringify(data)
-    .replaceAll("<", "\\u003c")
-    .replaceAll(">", "\\u003e")
-    .replaceAll("&", "\\u0026")
-    .replaceAll("\u2028", "\\u2028")
-    .replaceAll("\u2029", "\\u2029");
+  return escapeJsonText(JSON.stringify(data));
+}
+
+const JSON_ESCAPES: Record<string, string> = {
+  "<": "\\u003c",
+  ">": "\\u003e",
+  "&": "\\u0026",
+  "\u2028": "\\u2028",
+  "\u2029": "\\u2029",
+};
+
+/** The escaping of {@link jsonForScript} on JSON text (one pass: these only occur inside strings). */
+function escapeJsonText(json: string): string {
+  return json.replace(/[<>&\u2028\u2029]/g, (c) => JSON_ESCAPES[c]!);
 }
 
 /** The `<script>` element that carries the data: JSON, or gzip + base64 past `compressAbove` bytes. */
 function dataElement(data: DashboardData, compressAbove: number): string {
-  const json = jsonForScript(data);
+  const json = JSON.stringify(data);
   if (Buffer.byteLength(json) <= compressAbove) {
-    return `<script type="application/json" id="fedicheck-data">${json}</script>`;
+    return `<script type="application/json" id="fedicheck-data">${escapeJsonText(json)}</script>`;
   }
   // base64 has no `<`, so it cannot end the element whatever the data holds.
-  const packed = gzipSync(JSON.stringify(data), { level: 6 }).toString("base64");
+  const packed = gzipSync(json, { level: 6 }).toString("base64");
   return `<script type="application/octet-stream" id="fedicheck-data" data-encoding="gzip+base64">${packed}</script>`;
 }
 

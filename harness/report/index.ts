@@ -13,8 +13,8 @@ import { renderJUnit } from "./junit.ts";
 import { renderMarkdown } from "./markdown.ts";
 import { RESULTS_FILE, serializeResults, writeFileAtomic } from "./writer.ts";
 
-export { readResults, validateResults } from "./results-schema.ts";
 export { mergeResults } from "./merge.ts";
+export { readResults, validateResults } from "./results-schema.ts";
 export { createResultsWriter } from "./writer.ts";
 export { renderDashboard, renderJUnit, renderMarkdown };
 

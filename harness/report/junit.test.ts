@@ -40,7 +40,14 @@ function crafted(): RunResults {
       message: "known bug",
       expectation: { verdict: "failed", reason: "mastodon#123", link: "https://example.invalid/123" },
     }),
-    cell({ checkId: check.id, scenarioId: "s.flaky", verdict: "passed", flaky: true, attempts: 2, message: "ok" }),
+    cell({
+      checkId: check.id,
+      scenarioId: "s.flaky",
+      verdict: "passed",
+      flaky: true,
+      attempts: 2,
+      message: "ok",
+    }),
   ];
   return base;
 }
@@ -61,7 +68,9 @@ describe("renderJUnit", () => {
     expect(failure.attributes.message).toBe('answered <script>alert(1)</script> & "quoted" \\u0007bell');
     expect(failure.text).toContain("expected: 400 Bad Request\nobserved: 200 <html>");
     expect(child(byScenario.get("s.err")!, "error")!.attributes.message).toBe("container exited");
-    expect(child(byScenario.get("s.unsup")!, "skipped")!.attributes.message).toBe("unsupported: no webfinger");
+    expect(child(byScenario.get("s.unsup")!, "skipped")!.attributes.message).toBe(
+      "unsupported: no webfinger",
+    );
     expect(child(byScenario.get("s.inap")!, "skipped")!.attributes.message).toBe("inapplicable: media only");
     expect(child(byScenario.get("s.skip")!, "skipped")!.attributes.message).toBe("skipped: follow failed");
     expect(child(byScenario.get("s.known")!, "skipped")!.attributes.message).toBe(
@@ -124,7 +133,7 @@ describe("XML escaping", () => {
   });
 
   it("keeps newlines in attributes", () => {
-    const value = 'x\n"y"\t<z> & \'w\'\r';
+    const value = "x\n\"y\"\t<z> & 'w'\r";
     expect(escapeXmlAttr(value)).toBe("x&#10;&quot;y&quot;&#9;&lt;z&gt; &amp; &apos;w&apos;&#13;");
     const root = parseXml(`<a v="${escapeXmlAttr(value)}"/>`);
     expect(root.attributes.v).toBe(value);

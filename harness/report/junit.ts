@@ -92,7 +92,8 @@ function evidenceSummary(item: Evidence): string {
     case "payload": {
       const head = `payload  ${item.label}: ${item.findings.length} finding${item.findings.length === 1 ? "" : "s"}`;
       const lines = item.findings.map(
-        (f) => `           ${f.severity} ${f.ruleId} ${f.pointer === "" ? "(document)" : f.pointer}: ${firstLine(f.message)}`,
+        (f) =>
+          `           ${f.severity} ${f.ruleId} ${f.pointer === "" ? "(document)" : f.pointer}: ${firstLine(f.message)}`,
       );
       return [head, ...lines].join("\n");
     }
@@ -122,12 +123,17 @@ function systemOut(cell: CellResult, check: CheckDefinition | undefined): string
     );
   }
   lines.push(`timing: ${Math.round(cell.durationMs)} ms, of which waiting ${Math.round(cell.waitingMs)} ms`);
-  if (cell.evidence.length > 0) lines.push("evidence:", ...cell.evidence.map((e) => `  ${evidenceSummary(e)}`));
+  if (cell.evidence.length > 0)
+    lines.push("evidence:", ...cell.evidence.map((e) => `  ${evidenceSummary(e)}`));
   lines.push(`reproduce: ${cell.reproduce}`);
   return lines.join("\n");
 }
 
-function testcase(cell: CellResult, check: CheckDefinition | undefined, options: Required<JUnitOptions>): string {
+function testcase(
+  cell: CellResult,
+  check: CheckDefinition | undefined,
+  options: Required<JUnitOptions>,
+): string {
   const title = check?.title ?? "";
   const name = `${cell.checkId}${title ? ` ${title}` : ""} [${pairLabel(cell.sender, cell.receiver)}]`;
   const classname = `fedicheck.${cell.suite}.${cell.sender}->${cell.receiver}`;
@@ -145,7 +151,8 @@ function testcase(cell: CellResult, check: CheckDefinition | undefined, options:
   props["fedicheck.attempts"] = String(cell.attempts);
   if (cell.flaky) props["fedicheck.flaky"] = "true";
   if (cell.expectation !== undefined) {
-    props["fedicheck.expectation"] = `${cell.expectation.verdict} (${expectationMatched(cell) ? "matched" : "stale"})`;
+    props["fedicheck.expectation"] =
+      `${cell.expectation.verdict} (${expectationMatched(cell) ? "matched" : "stale"})`;
   }
   const out: string[] = [];
   out.push(`    <testcase${attrs({ name, classname, time: seconds(cell.durationMs) })}>`);
@@ -161,9 +168,13 @@ function testcase(cell: CellResult, check: CheckDefinition | undefined, options:
     .join("\n");
   const known = expectationMatched(cell) && (cell.verdict === "failed" || cell.verdict === "errored");
   if (known && options.knownFailures === "skipped") {
-    out.push(`      <skipped${attrs({ message: `known ${cell.verdict}: ${cell.expectation!.reason} — ${cell.message}` })}/>`);
+    out.push(
+      `      <skipped${attrs({ message: `known ${cell.verdict}: ${cell.expectation!.reason} — ${cell.message}` })}/>`,
+    );
   } else if (cell.verdict === "failed") {
-    out.push(`      <failure${attrs({ message: cell.message, type: "failed" })}>${escapeXmlText(detail)}</failure>`);
+    out.push(
+      `      <failure${attrs({ message: cell.message, type: "failed" })}>${escapeXmlText(detail)}</failure>`,
+    );
   } else if (cell.verdict === "errored") {
     out.push(
       `      <error${attrs({ message: cell.message, type: "errored (harness or infrastructure, not the target)" })}>${escapeXmlText(detail)}</error>`,
@@ -202,7 +213,9 @@ function tally(cells: readonly CellResult[], options: Required<JUnitOptions>): T
 export function renderJUnit(results: RunResults, options: JUnitOptions = {}): string {
   const opts: Required<JUnitOptions> = { knownFailures: options.knownFailures ?? "skipped" };
   const checks = new Map(results.checks.map((c) => [c.id, c]));
-  const suiteOrder = [...new Set([...results.checks.map((c) => c.suite), ...results.cells.map((c) => c.suite)])];
+  const suiteOrder = [
+    ...new Set([...results.checks.map((c) => c.suite), ...results.cells.map((c) => c.suite)]),
+  ];
   const bySuite = new Map<string, CellResult[]>(suiteOrder.map((s) => [s, []]));
   for (const cell of results.cells) bySuite.get(cell.suite)!.push(cell);
 
@@ -244,7 +257,8 @@ export function renderJUnit(results: RunResults, options: JUnitOptions = {}): st
       })}>`,
     );
     lines.push("    <properties>");
-    for (const [k, v] of Object.entries(runProps)) lines.push(`      <property${attrs({ name: k, value: v })}/>`);
+    for (const [k, v] of Object.entries(runProps))
+      lines.push(`      <property${attrs({ name: k, value: v })}/>`);
     lines.push("    </properties>");
     for (const cell of cells) lines.push(testcase(cell, checks.get(cell.checkId), opts));
     lines.push("  </testsuite>");

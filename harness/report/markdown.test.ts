@@ -49,7 +49,11 @@ function symbolAt(md: string, checkId: string, column: string, tableTitle?: stri
   return undefined;
 }
 
-function withCell(results: RunResults, pick: (c: CellResult) => boolean, change: Partial<CellResult>): CellResult {
+function withCell(
+  results: RunResults,
+  pick: (c: CellResult) => boolean,
+  change: Partial<CellResult>,
+): CellResult {
   const cell = results.cells.find(pick)!;
   Object.assign(cell, change);
   return cell;
@@ -60,7 +64,9 @@ describe("renderMarkdown", () => {
     const results = sampleResults({ checks: 30, failureRate: 0.2 });
     const md = renderMarkdown(results);
     const counts = countVerdicts(results.cells);
-    expect(md).toContain(`**${results.cells.length} cells:** ✅ ${counts.passed} passed · ❌ ${counts.failed} failed`);
+    expect(md).toContain(
+      `**${results.cells.length} cells:** ✅ ${counts.passed} passed · ❌ ${counts.failed} failed`,
+    );
     expect(md).toContain(`💥 ${counts.errored} errored · ⛔ ${counts.unsupported} unsupported`);
     expect(counts.failed).toBeGreaterThan(0);
   });
@@ -70,7 +76,12 @@ describe("renderMarkdown", () => {
     const cell = withCell(
       results,
       (c) => c.checkId === "FOL-03" && c.sender === "mastodon" && c.receiver === "probe",
-      { verdict: "failed", message: "Accept never arrived | waited 10 s", expected: "Accept", observed: "nothing" },
+      {
+        verdict: "failed",
+        message: "Accept never arrived | waited 10 s",
+        expected: "Accept",
+        observed: "nothing",
+      },
     );
     const md = renderMarkdown(results);
     expect(symbolAt(md, "FOL-03", "mastodon→probe")).toBe("❌");
@@ -103,7 +114,11 @@ describe("renderMarkdown", () => {
     });
     withCell(results, (c) => c.checkId === "FOL-02" && c.sender === "probe" && c.receiver === "mastodon", {
       verdict: "failed",
-      expectation: { verdict: "failed", reason: "mastodon needs a manual approval", link: "https://example.invalid/1" },
+      expectation: {
+        verdict: "failed",
+        reason: "mastodon needs a manual approval",
+        link: "https://example.invalid/1",
+      },
     });
     const md = renderMarkdown(results);
     expect(symbolAt(md, "FOL-01", "probe→mastodon")).toBe("✅⚠");
@@ -140,8 +155,12 @@ describe("renderMarkdown", () => {
     });
     const md = renderMarkdown(results, { baseline });
     const section = md.slice(md.indexOf("### Compared with `before`"), md.indexOf("### Matrix"));
-    expect(section).toContain("**❌ New failures (1)**\n\n- `PST-02` probe→mastodon (post.pst-02): ✅ passed → ❌ failed");
-    expect(section).toContain("**✅ Fixed (1)**\n\n- `FOL-04` probe→fedify-ref (follow.fol-04): ❌ failed → ✅ passed");
+    expect(section).toContain(
+      "**❌ New failures (1)**\n\n- `PST-02` probe→mastodon (post.pst-02): ✅ passed → ❌ failed",
+    );
+    expect(section).toContain(
+      "**✅ Fixed (1)**\n\n- `FOL-04` probe→fedify-ref (follow.fol-04): ❌ failed → ✅ passed",
+    );
   });
 
   it("escapes hostile text and warns about partial runs", () => {
@@ -149,10 +168,12 @@ describe("renderMarkdown", () => {
     const md = renderMarkdown(results);
     expect(md).toContain("> The run was interrupted: the results are partial.");
     // Outside code (where Markdown shows text as is), markup is escaped.
-    const prose = md.replaceAll(/```[^]*?```|`[^`\n]*`/g, "");
+    const prose = md.replaceAll(/```[\s\S]*?```|`[^`\n]*`/g, "");
     expect(prose).not.toMatch(/(?<!\\)<(script|img)/);
     expect(prose).toContain("\\<script\\>alert(1)\\</script\\>");
-    expect(md).toContain("`401 <script>alert(1)</script> </script><img src=x onerror=alert(2)> a\\|b \\u0001\\u001b[31m`");
+    expect(md).toContain(
+      "`401 <script>alert(1)</script> </script><img src=x onerror=alert(2)> a\\|b \\u0001\\u001b[31m`",
+    );
     expect(md).not.toContain("\u0001");
     expect(md).not.toContain("\u001b");
   });
@@ -167,7 +188,9 @@ describe("renderMarkdown", () => {
 
 describe("Markdown escaping", () => {
   it("escapes syntax, breaks mentions and block starts", () => {
-    expect(escapeMarkdown("a*b_c`d[e](f)<g>|h&amp; ~i")).toBe("a\\*b\\_c\\`d\\[e\\](f)\\<g\\>\\|h\\&amp; \\~i");
+    expect(escapeMarkdown("a*b_c`d[e](f)<g>|h&amp; ~i")).toBe(
+      "a\\*b\\_c\\`d\\[e\\](f)\\<g\\>\\|h\\&amp; \\~i",
+    );
     expect(escapeMarkdown("# not a heading")).toBe("\\# not a heading");
     expect(escapeMarkdown("12. not a list")).toBe("12\\. not a list");
     expect(escapeMarkdown("ping @bob@x.test, mail a @ b")).toBe("ping @\u200bbob@\u200bx.test, mail a @ b");

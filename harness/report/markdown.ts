@@ -68,7 +68,10 @@ function visibleControls(text: string): string {
   let out = "";
   for (const c of text) {
     const code = c.charCodeAt(0);
-    out += (code < 0x20 && c !== "\t" && c !== "\n") || code === 0x7f ? `\\u${code.toString(16).padStart(4, "0")}` : c;
+    out +=
+      (code < 0x20 && c !== "\t" && c !== "\n") || code === 0x7f
+        ? `\\u${code.toString(16).padStart(4, "0")}`
+        : c;
   }
   return out;
 }
@@ -141,7 +144,10 @@ function matrixSection(results: RunResults, maxPairs: number): string {
       const columns = matrix.pairs
         .map((p, index) => ({ p, index }))
         .filter(({ p }) => p.receiver === receiver)
-        .map(({ p, index }) => ({ header: p.sender === p.receiver ? "(alone)" : escapeMarkdown(p.sender), index }));
+        .map(({ p, index }) => ({
+          header: p.sender === p.receiver ? "(alone)" : escapeMarkdown(p.sender),
+          index,
+        }));
       return `#### Receiver ${codeSpan(receiver)} (columns: sender)\n\n${table(results, matrix.groups, columns)}`;
     })
     .join("\n\n");
@@ -207,7 +213,9 @@ function detail(cell: CellResult, check: CheckDefinition | undefined): string {
   }
   const findings = cell.evidence.flatMap((e) => (e.kind === "payload" ? e.findings : []));
   for (const f of findings.filter((f) => f.severity === "error").slice(0, 5)) {
-    lines.push(`- **Finding** ${codeSpan(f.ruleId)} at ${codeSpan(f.pointer || "/")}: ${escapeMarkdown(f.message)}`);
+    lines.push(
+      `- **Finding** ${codeSpan(f.ruleId)} at ${codeSpan(f.pointer || "/")}: ${escapeMarkdown(f.message)}`,
+    );
   }
   lines.push(
     `- Scenario ${codeSpan(cell.scenarioId)}, ${formatDuration(cell.durationMs)}, ${cell.attempts} attempt${cell.attempts === 1 ? "" : "s"}`,
@@ -246,7 +254,11 @@ export function renderMarkdown(results: RunResults, options: MarkdownOptions = {
 
   out.push("### Matrix", "");
   const legend = VERDICTS.map((v: Verdict) => `${VERDICT_SYMBOLS[v]} ${v}`);
-  legend.push(`${FLAKY_SYMBOL} flaky`, `${EXPECTED_SYMBOL} matches the expectations file`, "· not run");
+  legend.push(
+    `${FLAKY_SYMBOL} flaky`,
+    `${EXPECTED_SYMBOL} matches the expectations file`,
+    "· not run on this pair",
+  );
   out.push(legend.join(" · "), "");
   out.push(matrixSection(results, options.maxPairsPerTable ?? 8), "");
 
@@ -261,19 +273,30 @@ export function renderMarkdown(results: RunResults, options: MarkdownOptions = {
     if (intro !== undefined) out.push(intro, "");
     const shown = cells.slice(0, Math.max(0, budget));
     budget -= shown.length;
-    for (const cell of shown.sort((a, b) => order(a) - order(b))) out.push(detail(cell, checks.get(cell.checkId)), "");
+    for (const cell of shown.sort((a, b) => order(a) - order(b)))
+      out.push(detail(cell, checks.get(cell.checkId)), "");
     if (shown.length < cells.length) {
-      out.push(`… and ${cells.length - shown.length} more: see junit.xml or index.html next to this file.`, "");
+      out.push(
+        `… and ${cells.length - shown.length} more: see junit.xml or index.html next to this file.`,
+        "",
+      );
     }
   };
   section("Failures", failed);
   section("Errors", errored, "Harness or infrastructure faults, not blamed on the target.");
   if (known.length > 0) {
-    out.push(`<details><summary>Known failures (${known.length}), matching the expectations files</summary>`, "");
+    out.push(
+      `<details><summary>Known failures (${known.length}), matching the expectations files</summary>`,
+      "",
+    );
     for (const cell of known) {
       const url = cell.expectation!.link;
       const link =
-        url === undefined ? "" : /^https?:\/\/[^\s<>()]+$/.test(url) ? ` ([link](${url}))` : ` (${codeSpan(url)})`;
+        url === undefined
+          ? ""
+          : /^https?:\/\/[^\s<>()]+$/.test(url)
+            ? ` ([link](${url}))`
+            : ` (${codeSpan(url)})`;
       out.push(
         `- ${VERDICT_SYMBOLS.failed}${EXPECTED_SYMBOL} ${codeSpan(cell.checkId)} ${escapeMarkdown(pairLabel(cell.sender, cell.receiver))}: ${escapeMarkdown(cell.expectation!.reason)}${link}`,
       );

@@ -58,7 +58,9 @@ describe("mergeResults", () => {
     two!.cells.push(changed);
     expect(() => mergeResults([one!, two!])).toThrow(MergeError);
     expect(() => mergeResults([one!, two!])).toThrow(
-      new RegExp(`cell ${changed.checkId} \\(${changed.scenarioId}\\) on ${changed.sender}→${changed.receiver} .*shards must not overlap`),
+      new RegExp(
+        `cell ${changed.checkId} \\(${changed.scenarioId}\\) on ${changed.sender}→${changed.receiver} .*shards must not overlap`,
+      ),
     );
   });
 

@@ -84,7 +84,9 @@ export function mergeResults(runs: readonly RunResults[]): RunResults {
       : "running";
   const startedAt = runs.map((r) => r.startedAt).sort()[0]!;
   const finishes = runs.map((r) => r.finishedAt);
-  const finishedAt = finishes.every((f) => f !== undefined) ? (finishes as string[]).sort().at(-1) : undefined;
+  const finishedAt = finishes.every((f) => f !== undefined)
+    ? (finishes as string[]).sort().at(-1)
+    : undefined;
   const commands = [...new Set(runs.map((r) => r.command))];
 
   const merged: RunResults = {
@@ -103,7 +105,8 @@ export function mergeResults(runs: readonly RunResults[]): RunResults {
     const sum = (pick: (t: NonNullable<RunResults["timing"]>) => number) =>
       runs.reduce((total, r) => total + pick(r.timing!), 0);
     merged.timing = {
-      wallMs: finishedAt === undefined ? sum((t) => t.wallMs) : Date.parse(finishedAt) - Date.parse(startedAt),
+      wallMs:
+        finishedAt === undefined ? sum((t) => t.wallMs) : Date.parse(finishedAt) - Date.parse(startedAt),
       waitingMs: sum((t) => t.waitingMs),
       workingMs: sum((t) => t.workingMs),
     };

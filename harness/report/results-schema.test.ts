@@ -83,17 +83,23 @@ describe("readResults", () => {
 
   it("explains a missing file", async () => {
     const d = await dir();
-    await expect(readResults(join(d, "nope.json"))).rejects.toThrow(/no such file or directory: .*nope\.json.*check the path/);
+    await expect(readResults(join(d, "nope.json"))).rejects.toThrow(
+      /no such file or directory: .*nope\.json.*check the path/,
+    );
     await mkdir(join(d, "empty"));
     const error = await readResults(join(d, "empty")).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ResultsFileError);
-    expect((error as Error).message).toMatch(/is a directory without results\.json.*pass the run's directory/);
+    expect((error as Error).message).toMatch(
+      /is a directory without results\.json.*pass the run's directory/,
+    );
   });
 
   it("explains bad JSON", async () => {
     const d = await dir();
     await writeFile(join(d, "results.json"), '{"schemaVersion": 1, "cells": [');
-    await expect(readResults(d)).rejects.toThrow(/results\.json is not valid JSON \(.+\)\. Expected the results\.json/);
+    await expect(readResults(d)).rejects.toThrow(
+      /results\.json is not valid JSON \(.+\)\. Expected the results\.json/,
+    );
   });
 
   it("explains a newer and a missing schemaVersion", async () => {

@@ -125,7 +125,14 @@ function origin(id: string, index: number): string {
 function checkAt(i: number): SampleCheck {
   const base = CATALOGUE[i % CATALOGUE.length]!;
   const round = Math.floor(i / CATALOGUE.length);
-  return round === 0 ? base : [`${base[0]}-${round + 1}`, base[1], `${base[2]} (variant ${round + 1})`, ...base.slice(3)] as SampleCheck;
+  return round === 0
+    ? base
+    : ([
+        `${base[0]}-${round + 1}`,
+        base[1],
+        `${base[2]} (variant ${round + 1})`,
+        ...base.slice(3),
+      ] as SampleCheck);
 }
 
 /** Generates a realistic run. The same options always give the same results. */
@@ -277,7 +284,8 @@ function makeCell(seed: CellSeed): CellResult {
       response: {
         status: verdict === "failed" ? 401 : 202,
         headers: { "content-type": "application/json" },
-        body: verdict === "failed" ? JSON.stringify({ error: hostile ? HOSTILE : "Verification failed" }) : "",
+        body:
+          verdict === "failed" ? JSON.stringify({ error: hostile ? HOSTILE : "Verification failed" }) : "",
       },
       signature: { ok: true, scheme: "draft-cavage-12", keyId: `${from}/users/alice#main-key` },
       at: seed.startedAt,
@@ -326,10 +334,18 @@ function makeCell(seed: CellSeed): CellResult {
     });
   }
   if (verdict === "errored") {
-    evidence.push({ kind: "note", label: "harness", text: `${receiver} container exited with code 137 (OOM)` });
+    evidence.push({
+      kind: "note",
+      label: "harness",
+      text: `${receiver} container exited with code 137 (OOM)`,
+    });
   }
   if (verdict === "failed" && seed.rand() < 0.3) {
-    evidence.push({ kind: "screenshot", label: `${receiver} web UI`, path: `screenshots/${checkId}-${receiver}.png` });
+    evidence.push({
+      kind: "screenshot",
+      label: `${receiver} web UI`,
+      path: `screenshots/${checkId}-${receiver}.png`,
+    });
   }
   const messages: Record<Verdict, string> = {
     passed: `${seed.title}: as expected`,

@@ -98,12 +98,16 @@ describe("createResultsWriter", () => {
     const child = fileURLToPath(new URL("./testing/writer-child.ts", import.meta.url));
     for (const wantCells of [1, 40, 300]) {
       const dir = await tempDir();
-      const proc = spawn(process.execPath, ["--import", "tsx", child, dir], { stdio: ["ignore", "ignore", "pipe"] });
+      const proc = spawn(process.execPath, ["--import", "tsx", child, dir], {
+        stdio: ["ignore", "ignore", "pipe"],
+      });
       let stderr = "";
       proc.stderr.on("data", (d: Buffer) => {
         stderr += d.toString();
       });
-      const exited = new Promise<NodeJS.Signals | null>((resolve) => proc.on("exit", (_code, signal) => resolve(signal)));
+      const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+        proc.on("exit", (_code, signal) => resolve(signal)),
+      );
       // Kill it as soon as the streaming log shows enough cells: mid-write, most likely.
       for (;;) {
         const lines = await readFile(join(dir, CELLS_FILE), "utf8").catch(() => "");

@@ -28,7 +28,11 @@ export interface AtomicWriteOptions {
  * Replaces `path` with `text` so readers see either the old or the new content, never a mix:
  * writes a temporary file in the same directory, then renames it over `path`.
  */
-export async function writeFileAtomic(path: string, text: string, options: AtomicWriteOptions = {}): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  text: string,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
   const tmp = `${path}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
   try {
     const handle = await open(tmp, "w");
@@ -57,7 +61,10 @@ function assemble(header: Omit<RunResults, "cells">, cellTexts: readonly string[
 /** Serialises results the way `results.json` is written: pretty header, one cell per line. */
 export function serializeResults(results: RunResults): string {
   const { cells, ...header } = results;
-  return assemble(header, cells.map((cell) => JSON.stringify(cell)));
+  return assemble(
+    header,
+    cells.map((cell) => JSON.stringify(cell)),
+  );
 }
 
 /** What a run writes into and reads back from; see {@link createResultsWriter}. */

@@ -48,6 +48,12 @@ export const KINDS: readonly (DocumentKind | "auto")[] = [
 const SEVERITY_ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 
 /**
+ * Findings kept per rule; the rest are summed up in one more finding of that rule. A hostile
+ * document with 100 000 undefined terms would otherwise put 100 000 findings into the evidence.
+ */
+export const MAX_FINDINGS_PER_RULE = 50;
+
+/**
  * Validates one parsed document and returns its findings, errors first. Never throws and never
  * touches the network, whatever `document` and `context` hold.
  */
@@ -96,10 +102,10 @@ function fault(stage: string, error: unknown): Finding {
   return finding("VALIDATOR-FAULT", "", `the ${stage} stage failed inside fedicheck (not the document's fault): ${errorText(error)}`);
 }
 
-/** Runs one stage; a throw becomes a VALIDATOR-FAULT finding and the other stages go on. */
-async function stage(name: string, out: Finding[], body: () => Finding[] | Promise<Finding[]>): Promise<void> {
+/** Runs one synchronous stage; a throw becomes a VALIDATOR-FAULT finding and the other stages go on. */
+function stage(name: string, out: Finding[], body: () => Finding[]): void {
   try {
-    out.push(...(await body()));
+    for (const f of body()) out.push(f);
   } catch (error) {
     out.push(fault(name, error));
   }
@@ -108,7 +114,7 @@ async function stage(name: string, out: Finding[], body: () => Finding[] | Promi
 async function run(input: unknown, context: NormalContext, out: Finding[]): Promise<void> {
   if (context.headers) {
     const headers = context.headers;
-    await stage("header", out, () => checkHeaders(headers, { body: context.body, delivered: context.delivered }));
+    stage("header", out, () => checkHeaders(headers, { body: context.body, delivered: context.delivered }));
   }
   let document = input;
   let scan = scanDocument(document);
@@ -129,12 +135,12 @@ async function run(input: unknown, context: NormalContext, out: Finding[]): Prom
   const detected = detectKind(doc);
   const kind = context.kind === "auto" ? detected : context.kind;
   if (kind === "webfinger") {
-    await stage("WebFinger schema", out, () => checkJrdSchema(doc));
-    await stage("WebFinger rule", out, () => checkJrdRules(doc));
+    stage("WebFinger schema", out, () => checkJrdSchema(doc));
+    stage("WebFinger rule", out, () => checkJrdRules(doc));
     return;
   }
   if (kind === "nodeinfo") {
-    await stage("NodeInfo schema", out, () => checkNodeInfoSchema(doc));
+    stage("NodeInfo schema", out, () => checkNodeInfoSchema(doc));
     return;
   }
   if (!kindMatches(kind, detected)) {
@@ -146,10 +152,15 @@ async function run(input: unknown, context: NormalContext, out: Finding[]): Prom
       ),
     );
   }
+  // Expansion first: jsonld's garbage is gone before the synchronous stages allocate theirs.
+  try {
+    for (const f of (await checkJsonLd(doc)).findings) out.push(f);
+  } catch (error) {
+    out.push(fault("JSON-LD", error));
+  }
   const nodes = scan.nodes;
-  await stage("schema", out, () => checkAs2Schemas(nodes, { delivered: context.delivered }));
-  await stage("rule", out, () => checkAs2Rules(doc, nodes, { delivered: context.delivered, origin: context.origin }));
-  await stage("JSON-LD", out, async () => (await checkJsonLd(doc)).findings);
+  stage("schema", out, () => checkAs2Schemas(nodes, { delivered: context.delivered }));
+  stage("rule", out, () => checkAs2Rules(doc, nodes, { delivered: context.delivered, origin: context.origin }));
 }
 
 function kindMatches(expected: DocumentKind, detected: DocumentKind): boolean {
@@ -161,15 +172,35 @@ function article(word: string): string {
   return /^[aeiou]/.test(word) ? "an" : "a";
 }
 
-/** Drops duplicates and orders findings by severity, keeping discovery order within a severity. */
+/**
+ * Drops duplicates, keeps at most {@link MAX_FINDINGS_PER_RULE} per rule (plus one saying how many
+ * more there were), and orders findings by severity, keeping discovery order within a severity.
+ */
 function finish(findings: Finding[]): Finding[] {
   const seen = new Set<string>();
+  const perRule = new Map<string, { kept: number; dropped: number; last: Finding }>();
   const unique = findings.filter((f) => {
     const key = `${f.ruleId}\u0000${f.pointer}\u0000${f.message}`;
     if (seen.has(key)) return false;
     seen.add(key);
+    const count = perRule.get(f.ruleId) ?? { kept: 0, dropped: 0, last: f };
+    perRule.set(f.ruleId, count);
+    if (count.kept >= MAX_FINDINGS_PER_RULE) {
+      count.dropped++;
+      return false;
+    }
+    count.kept++;
+    count.last = f;
     return true;
   });
+  for (const [ruleId, count] of perRule) {
+    if (count.dropped === 0) continue;
+    unique.push({
+      ...count.last,
+      pointer: "",
+      message: `…and ${count.dropped} more ${ruleId} finding(s) like the above (only the first ${MAX_FINDINGS_PER_RULE} per rule are listed)`,
+    });
+  }
   return unique
     .map((f, i) => ({ f, i }))
     .sort((a, b) => SEVERITY_ORDER[a.f.severity] - SEVERITY_ORDER[b.f.severity] || a.i - b.i)

@@ -34,14 +34,12 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]
 export function isRfc3339DateTime(value: string): boolean {
   const m = RFC3339.exec(value);
   if (!m) return false;
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const hour = Number(m[4]);
+  const minute = Number(m[5]);
+  const second = Number(m[6]);
   if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 60) return false;
   const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
   const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1] ?? 0;
@@ -115,14 +113,6 @@ export function containsHtml(value: string): boolean {
   return HTML_TAG.test(value);
 }
 
-const LANGUAGE_MAPS: ReadonlyArray<readonly [plain: string, map: string]> = [
-  ["content", "contentMap"],
-  ["summary", "summaryMap"],
-  ["name", "nameMap"],
-];
-
-const ADDRESSING = ["to", "cc", "bto", "bcc", "audience"];
-
 /** What {@link checkAs2Rules} needs to know about how the document was met. */
 export interface RuleContext {
   /** The document was delivered to an inbox. Default: false. */
@@ -141,54 +131,65 @@ export function checkAs2Rules(doc: JsonObject, nodes: readonly NodeRef[], contex
   return findings;
 }
 
-/** Rules that look at one object wherever it sits. */
+const PLAIN_OF_MAP: Record<string, string> = { contentMap: "content", summaryMap: "summary", nameMap: "name" };
+
+/** Rules that look at one object wherever it sits (one pass over the keys it has). */
 function checkNode({ node, pointer, key }: NodeRef, context: RuleContext, out: Finding[]): void {
-  const types = typesOf(node);
-  // AS-03: dates.
-  for (const prop of DATE_PROPERTIES) {
+  const full = pointer === "" || key === "object";
+  for (const prop in node) {
     const value = node[prop];
-    if (typeof value === "string" && !isRfc3339DateTime(value)) {
-      out.push(finding("AS-03", pointerJoin(pointer, prop), dateProblem(value)));
+    switch (prop) {
+      case "published":
+      case "updated":
+      case "deleted":
+      case "startTime":
+      case "endTime":
+      case "closed":
+      case "expires":
+        // AS-03: dates.
+        if (typeof value === "string" && !isRfc3339DateTime(value)) {
+          out.push(finding("AS-03", pointerJoin(pointer, prop), dateProblem(value)));
+        }
+        break;
+      case "contentMap":
+      case "summaryMap":
+      case "nameMap":
+        if (isObject(value)) checkLanguageMap(node, prop, value, pointer, out);
+        break;
+      case "hreflang":
+        if (typeof value === "string" && !isBcp47(value)) {
+          out.push(finding("AS-04", pointerJoin(pointer, prop), `expected a BCP 47 language tag, found ${preview(value)}`));
+        }
+        break;
+      case "name":
+        // AS-05: no HTML in name.
+        if (typeof value === "string" && containsHtml(value)) {
+          out.push(finding("AS-05", pointerJoin(pointer, prop), `expected plain text in name, found HTML ${preview(value)}`));
+        }
+        break;
+      case "bto":
+      case "bcc":
+        // AS-06: bto/bcc stripped before delivery (the activity and the object it carries).
+        if (context.delivered && full && present(value)) {
+          out.push(
+            finding(
+              "AS-06",
+              pointerJoin(pointer, prop),
+              `expected no ${prop} in a delivered document (it must be removed before delivery), found ${preview(value)}`,
+            ),
+          );
+        }
+        checkPublicSpelling(value, pointerJoin(pointer, prop), out);
+        break;
+      case "to":
+      case "cc":
+      case "audience":
+        checkPublicSpelling(value, pointerJoin(pointer, prop), out);
+        break;
     }
   }
-  // AS-04: language maps, and a Link's hreflang.
-  for (const [, mapName] of LANGUAGE_MAPS) {
-    const map = node[mapName];
-    if (!isObject(map)) continue;
-    for (const tag of Object.keys(map)) {
-      if (!isBcp47(tag)) {
-        out.push(
-          finding(
-            "AS-04",
-            pointerJoin(pointerJoin(pointer, mapName), tag),
-            `expected a BCP 47 language tag as key (e.g. "en", "pt-BR", "und"), found ${preview(tag)}`,
-          ),
-        );
-      }
-    }
-  }
-  if (typeof node.hreflang === "string" && !isBcp47(node.hreflang)) {
-    out.push(
-      finding("AS-04", pointerJoin(pointer, "hreflang"), `expected a BCP 47 language tag, found ${preview(node.hreflang)}`),
-    );
-  }
-  // AS-05: no HTML in name.
-  if (typeof node.name === "string" && containsHtml(node.name)) {
-    out.push(finding("AS-05", pointerJoin(pointer, "name"), `expected plain text in name, found HTML ${preview(node.name)}`));
-  }
-  if (isObject(node.nameMap)) {
-    for (const [tag, value] of Object.entries(node.nameMap)) {
-      if (typeof value === "string" && containsHtml(value)) {
-        out.push(
-          finding(
-            "AS-05",
-            pointerJoin(pointerJoin(pointer, "nameMap"), tag),
-            `expected plain text in nameMap, found HTML ${preview(value)}`,
-          ),
-        );
-      }
-    }
-  }
+  if (node.type === undefined && node["@type"] === undefined) return;
+  const types = typesOf(node);
   // AS-05: Question has oneOf xor anyOf.
   if (types.includes("Question") && present(node.oneOf) && present(node.anyOf)) {
     out.push(
@@ -196,66 +197,6 @@ function checkNode({ node, pointer, key }: NodeRef, context: RuleContext, out: F
         impact: "PROBLEM",
       }),
     );
-  }
-  // AS-06: bto/bcc stripped before delivery (the activity and the object it carries).
-  if (context.delivered && (pointer === "" || key === "object")) {
-    for (const prop of ["bto", "bcc"]) {
-      if (present(node[prop])) {
-        out.push(
-          finding(
-            "AS-06",
-            pointerJoin(pointer, prop),
-            `expected no ${prop} in a delivered document (it must be removed before delivery), found ${preview(node[prop])}`,
-          ),
-        );
-      }
-    }
-  }
-  // Public addressing spellings.
-  for (const prop of ADDRESSING) {
-    const values = node[prop];
-    const list = asArray(values);
-    list.forEach((item, i) => {
-      const iri = idOf(item);
-      if (iri === undefined || iri === PUBLIC_IRI) return;
-      const where = Array.isArray(values) ? pointerJoin(pointerJoin(pointer, prop), i) : pointerJoin(pointer, prop);
-      if (iri === "as:Public" || iri === "Public") {
-        out.push(
-          finding(
-            "AS-PUBLIC-SPELLING",
-            where,
-            `expected the public collection as ${PUBLIC_IRI}, found the compact form ${preview(iri)} ` +
-              "(equivalent, but some servers only recognise the full IRI)",
-          ),
-        );
-      } else if (iri === "http://www.w3.org/ns/activitystreams#Public") {
-        out.push(
-          finding(
-            "AS-PUBLIC-SPELLING",
-            where,
-            `expected the public collection as ${PUBLIC_IRI}, found the http: spelling ${preview(iri)}, which is a different IRI`,
-            { severity: "warning", impact: "DEGRADED" },
-          ),
-        );
-      }
-    });
-  }
-  // content / summary / name agree with their language maps.
-  for (const [plainName, mapName] of LANGUAGE_MAPS) {
-    const plain = node[plainName];
-    const map = node[mapName];
-    if (typeof plain !== "string" || !isObject(map)) continue;
-    const values = Object.values(map).filter((v): v is string => typeof v === "string");
-    if (values.length > 0 && !values.includes(plain)) {
-      out.push(
-        finding(
-          "AS-CONTENT-MAP",
-          pointerJoin(pointer, mapName),
-          `expected ${plainName} to equal one of the ${mapName} values, found ${preview(plain, 40)} against ` +
-            `${preview(map, 60)}`,
-        ),
-      );
-    }
   }
   // Tombstones say what they were and when they went.
   if (types.includes("Tombstone")) {
@@ -267,10 +208,84 @@ function checkNode({ node, pointer, key }: NodeRef, context: RuleContext, out: F
       }
     }
   }
-  const full = pointer === "" || key === "object";
-  const category = categoryOf(types);
-  if (category === "activity" && full) checkActivity(node, pointer, types, out);
-  if (category === "actor" && full) checkActorKey(node, pointer, out);
+  if (!full) return;
+  const category = types.length === 0 ? "object" : categoryOf(types);
+  if (category === "activity") checkActivity(node, pointer, types, out);
+  else if (category === "actor") checkActorKey(node, pointer, out);
+}
+
+/** AS-04 keys, AS-05 HTML in nameMap, and agreement with the plain property. */
+function checkLanguageMap(node: JsonObject, mapName: string, map: JsonObject, pointer: string, out: Finding[]): void {
+  const mapPointer = pointerJoin(pointer, mapName);
+  for (const tag in map) {
+    if (!isBcp47(tag)) {
+      out.push(
+        finding(
+          "AS-04",
+          pointerJoin(mapPointer, tag),
+          `expected a BCP 47 language tag as key (e.g. "en", "pt-BR", "und"), found ${preview(tag)}`,
+        ),
+      );
+    }
+    const value = map[tag];
+    if (mapName === "nameMap" && typeof value === "string" && containsHtml(value)) {
+      out.push(
+        finding("AS-05", pointerJoin(mapPointer, tag), `expected plain text in nameMap, found HTML ${preview(value)}`),
+      );
+    }
+  }
+  const plainName = PLAIN_OF_MAP[mapName] as string;
+  const plain = node[plainName];
+  if (typeof plain !== "string") return;
+  let some = false;
+  for (const tag in map) {
+    const value = map[tag];
+    if (typeof value !== "string") continue;
+    if (value === plain) return;
+    some = true;
+  }
+  if (some) {
+    out.push(
+      finding(
+        "AS-CONTENT-MAP",
+        mapPointer,
+        `expected ${plainName} to equal one of the ${mapName} values, found ${preview(plain, 40)} against ${preview(map, 60)}`,
+      ),
+    );
+  }
+}
+
+/** Reports the compact and http: spellings of the public collection in an addressing property. */
+function checkPublicSpelling(values: JsonValue | undefined, where: string, out: Finding[]): void {
+  if (Array.isArray(values)) {
+    for (let i = 0; i < values.length; i++) publicSpelling(values[i], pointerJoin(where, i), out);
+  } else {
+    publicSpelling(values, where, out);
+  }
+}
+
+function publicSpelling(value: JsonValue | undefined, where: string, out: Finding[]): void {
+  const iri = idOf(value);
+  if (iri === undefined || iri === PUBLIC_IRI) return;
+  if (iri === "as:Public" || iri === "Public") {
+    out.push(
+      finding(
+        "AS-PUBLIC-SPELLING",
+        where,
+        `expected the public collection as ${PUBLIC_IRI}, found the compact form ${preview(iri)} ` +
+          "(equivalent, but some servers only recognise the full IRI)",
+      ),
+    );
+  } else if (iri === "http://www.w3.org/ns/activitystreams#Public") {
+    out.push(
+      finding(
+        "AS-PUBLIC-SPELLING",
+        where,
+        `expected the public collection as ${PUBLIC_IRI}, found the http: spelling ${preview(iri)}, which is a different IRI`,
+        { severity: "warning", impact: "DEGRADED" },
+      ),
+    );
+  }
 }
 
 /** AP-ACTOR-KEY: the actor lists a key, and every key it lists names the actor as owner. */

@@ -157,7 +157,9 @@ export function scanDocument(value: unknown): ScanResult {
           };
           break;
         }
-        visit(v[i], pointerJoin(pointer, i), key, depth + 1, inContext);
+        const item: unknown = v[i];
+        if (typeof item === "string" || typeof item === "boolean" || item === null) continue;
+        visit(item, pointerJoin(pointer, i), key, depth + 1, inContext);
       }
       ancestors.delete(v);
       return;
@@ -175,13 +177,19 @@ export function scanDocument(value: unknown): ScanResult {
     const obj = v as Record<string, unknown>;
     if (!inContext) nodes.push({ node: obj as JsonObject, pointer, key });
     ancestors.add(v);
-    for (const k of Object.keys(obj)) {
+    for (const k in obj) {
+      if (!Object.hasOwn(obj, k)) continue;
       const child = obj[k];
       if (child === undefined) {
         hasUndefined = true;
         continue;
       }
-      visit(child, pointerJoin(pointer, k), k, depth + 1, inContext || k === "@context");
+      // Primitives need no pointer unless they are wrong, which is rare: build it only then.
+      if (typeof child === "object" && child !== null) {
+        visit(child, pointerJoin(pointer, k), k, depth + 1, inContext || k === "@context");
+      } else if (typeof child === "number" ? !Number.isFinite(child) : typeof child !== "string" && typeof child !== "boolean" && child !== null) {
+        visit(child, pointerJoin(pointer, k), k, depth + 1, inContext);
+      }
     }
     ancestors.delete(v);
   };

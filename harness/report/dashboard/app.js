@@ -3,8 +3,6 @@
 // through textContent or setAttribute on inert attributes and is never parsed as HTML: evidence holds whatever
 // the servers under test sent.
 (async () => {
-  "use strict";
-
   const app = document.getElementById("app");
 
   /** The embedded data: plain JSON, or gzip + base64 for big runs (inflated without any request). */
@@ -12,7 +10,9 @@
     const el = document.getElementById("fedicheck-data");
     if (el.dataset.encoding !== "gzip+base64") return JSON.parse(el.textContent);
     if (typeof DecompressionStream !== "function") {
-      throw new Error("this browser cannot inflate the embedded results (no DecompressionStream); use a current browser");
+      throw new Error(
+        "this browser cannot inflate the embedded results (no DecompressionStream); use a current browser",
+      );
     }
     const binary = atob(el.textContent.trim());
     const bytes = new Uint8Array(binary.length);
@@ -26,7 +26,7 @@
     app.textContent = "Loading results…";
     data = await load();
   } catch (error) {
-    app.textContent = `Cannot read the embedded results: ${error && error.message ? error.message : error}`;
+    app.textContent = `Cannot read the embedded results: ${error?.message ?? error}`;
     return;
   }
   const VERDICTS = ["passed", "failed", "errored", "unsupported", "inapplicable", "skipped"];
@@ -89,7 +89,12 @@
   function when(iso) {
     if (!iso) return "–";
     const d = new Date(iso);
-    return Number.isNaN(d.getTime()) ? iso : d.toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
+    return Number.isNaN(d.getTime())
+      ? iso
+      : d
+          .toISOString()
+          .replace("T", " ")
+          .replace(/\.\d+Z$/, " UTC");
   }
 
   function pairText(sender, receiver) {
@@ -146,7 +151,8 @@
         area.remove();
       }
     };
-    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, fallback);
+    if (navigator.clipboard && window.isSecureContext)
+      navigator.clipboard.writeText(text).then(done, fallback);
     else fallback();
   }
 
@@ -259,9 +265,9 @@
     }
     parts.push(summary(st, m), tabs(st, m));
     const view = h("main", { class: "view" });
-    if (st.view === "impl") view.append(implementationsView(st, m));
-    else if (st.view === "changes" && m.run.diff) view.append(changesView(st, m));
-    else if (st.view === "history" && data.trend) view.append(historyView(st, m));
+    if (st.view === "impl") view.append(implementationsView(m));
+    else if (st.view === "changes" && m.run.diff) view.append(changesView(m));
+    else if (st.view === "history" && data.trend) view.append(historyView());
     else view.append(matrixView(st, m));
     parts.push(view);
     app.replaceChildren(...parts);
@@ -287,7 +293,11 @@
             ),
           )
         : null;
-    const wall = r.timing ? r.timing.wallMs : r.finishedAt ? Date.parse(r.finishedAt) - Date.parse(r.startedAt) : null;
+    const wall = r.timing
+      ? r.timing.wallMs
+      : r.finishedAt
+        ? Date.parse(r.finishedAt) - Date.parse(r.startedAt)
+        : null;
     return h(
       "header",
       { class: "topbar" },
@@ -363,7 +373,10 @@
     const tab = (id, label, count, bad) =>
       h(
         "button",
-        { class: `tab${st.view === id ? " on" : ""}`, on: { click: () => writeState({ view: id, cell: undefined }) } },
+        {
+          class: `tab${st.view === id ? " on" : ""}`,
+          on: { click: () => writeState({ view: id, cell: undefined }) },
+        },
         label,
         count !== undefined ? h("span", { class: `count${bad ? " bad" : ""}`, text: count }) : null,
       );
@@ -373,7 +386,14 @@
       { class: "tabs" },
       tab("matrix", "Matrix"),
       tab("impl", "Implementations", m.run.scorecards.length),
-      diff ? tab("changes", "Changes", diff.newFailures.length + diff.fixes.length + diff.changed.length, diff.newFailures.length > 0) : null,
+      diff
+        ? tab(
+            "changes",
+            "Changes",
+            diff.newFailures.length + diff.fixes.length + diff.changed.length,
+            diff.newFailures.length > 0,
+          )
+        : null,
       data.trend ? tab("history", "History", data.trend.runs.length) : null,
     );
   }
@@ -385,7 +405,8 @@
     const cells = r.cells;
     const pairs = m.run.matrix.pairs;
     const q = st.q.trim().toLowerCase();
-    const accept = (c) => (st.verdicts.length === 0 || st.verdicts.includes(c.verdict)) && !(st.hideKnown && isKnown(c));
+    const accept = (c) =>
+      (st.verdicts.length === 0 || st.verdicts.includes(c.verdict)) && !(st.hideKnown && isKnown(c));
     const pairOk = pairs.map(
       (p) => !st.impl || m.implOf.get(p.sender) === st.impl || m.implOf.get(p.receiver) === st.impl,
     );
@@ -404,7 +425,12 @@
       const rows = [];
       for (const row of g.rows) {
         totalRows++;
-        const check = m.checks.get(row.checkId) || { id: row.checkId, title: "", level: "IMPLIED", impact: "" };
+        const check = m.checks.get(row.checkId) || {
+          id: row.checkId,
+          title: "",
+          level: "IMPLIED",
+          impact: "",
+        };
         if (st.level && check.level !== st.level) continue;
         if (q && !`${check.id} ${check.title}`.toLowerCase().includes(q)) continue;
         const hits = row.cells.map((list, j) => pairOk[j] && list.some((i) => accept(cells[i])));
@@ -428,9 +454,17 @@
       { class: "legend" },
       h("span", null, glyph("passed", "flaky"), "flaky (changed on retry)"),
       h("span", null, glyph("failed", "known"), "known (matches the expectations file)"),
-      h("span", null, h("span", { class: "g v-passed" }, "✓", h("span", { class: "multi", text: "2" })), "decided by several scenarios"),
+      h(
+        "span",
+        null,
+        h("span", { class: "g v-passed" }, "✓", h("span", { class: "multi", text: "2" })),
+        "decided by several scenarios",
+      ),
       h("span", null, h("span", { class: "none", text: "·" }), "not run on this pair"),
-      h("span", { class: "muted", text: "Click a cell for its evidence; j / k step through the visible cells." }),
+      h("span", {
+        class: "muted",
+        text: "Click a cell for its evidence; j / k step through the visible cells.",
+      }),
     );
     if (!groups.length || !cols.length) {
       order = [];
@@ -438,7 +472,11 @@
         "div",
         null,
         toolbar,
-        h("div", { class: "matrix-wrap" }, h("div", { class: "empty", text: "No cell matches these filters." })),
+        h(
+          "div",
+          { class: "matrix-wrap" },
+          h("div", { class: "empty", text: "No cell matches these filters." }),
+        ),
       );
     }
 
@@ -454,7 +492,10 @@
       recvRow.append(
         h(
           "th",
-          { colSpan: n, title: t ? `receiver ${receiver}: ${t.implementation} ${t.version} (${t.origin})` : receiver },
+          {
+            colSpan: n,
+            title: t ? `receiver ${receiver}: ${t.implementation} ${t.version} (${t.origin})` : receiver,
+          },
           h("span", { class: "muted", text: "→ " }),
           h("span", { class: "to", text: receiver }),
         ),
@@ -476,7 +517,9 @@
     order = [];
     for (const g of groups) {
       const failedInGroup = g.rows.reduce(
-        (n, { row }) => n + cols.reduce((k, { j }) => k + row.cells[j].filter((i) => cells[i].verdict === "failed").length, 0),
+        (n, { row }) =>
+          n +
+          cols.reduce((k, { j }) => k + row.cells[j].filter((i) => cells[i].verdict === "failed").length, 0),
         0,
       );
       body.append(
@@ -496,7 +539,10 @@
         ),
       );
       for (const { row, check } of g.rows) {
-        const fails = cols.reduce((k, { j }) => k + row.cells[j].filter((i) => cells[i].verdict === "failed").length, 0);
+        const fails = cols.reduce(
+          (k, { j }) => k + row.cells[j].filter((i) => cells[i].verdict === "failed").length,
+          0,
+        );
         const tr = h(
           "tr",
           { data: { check: check.id } },
@@ -518,8 +564,7 @@
           const td = h("td", { class: starts.has(k) && k > 0 ? "gstart" : "" });
           if (list.length === 0) {
             if (!filtering) td.append(h("span", { class: "none", text: "·" }));
-          }
-          else {
+          } else {
             const anyAccepted = list.some((i) => accept(cells[i]));
             const shown = summaryIndex(cells, list, filtering && anyAccepted ? accept : undefined);
             const c = cells[shown];
@@ -641,7 +686,10 @@
         ? h("button", {
             class: "btn",
             text: "Reset",
-            on: { click: () => writeState({ suite: "", impl: "", level: "", verdicts: [], q: "", hideKnown: false }) },
+            on: {
+              click: () =>
+                writeState({ suite: "", impl: "", level: "", verdicts: [], q: "", hideKnown: false }),
+            },
           })
         : null,
       h("span", { class: "shown", text: `${shown} of ${total} checks` }),
@@ -660,7 +708,8 @@
     }
     const extra = [];
     if (c.flaky) extra.push(`flaky: ${c.attempts} attempts`);
-    if (c.expectation) extra.push(`${isKnown(c) ? "known" : "expected"} ${c.expectation.verdict}: ${c.expectation.reason}`);
+    if (c.expectation)
+      extra.push(`${isKnown(c) ? "known" : "expected"} ${c.expectation.verdict}: ${c.expectation.reason}`);
     extra.push("click for evidence");
     const message = c.message.length > 240 ? `${c.message.slice(0, 239)}…` : c.message;
     tip.replaceChildren(
@@ -714,7 +763,7 @@
     );
   }
 
-  function implementationsView(st, m) {
+  function implementationsView(m) {
     const cards = m.run.scorecards.map((sc) =>
       h(
         "article",
@@ -728,7 +777,11 @@
             h("h3", { text: sc.implementation }),
             h("div", { class: "muted", text: `${sc.versions.join(", ")} · ${sc.targets.join(", ")}` }),
           ),
-          h("div", { class: "rate", text: pct(sc.overall.rate) }, h("small", { text: `${sc.overall.total} cells` })),
+          h(
+            "div",
+            { class: "rate", text: pct(sc.overall.rate) },
+            h("small", { text: `${sc.overall.total} cells` }),
+          ),
         ),
         stacked(sc.overall.counts, sc.overall.total, "distribution"),
         h(
@@ -757,7 +810,9 @@
           h("button", {
             class: "btn",
             text: "Its failures",
-            on: { click: () => writeState({ view: "matrix", impl: sc.implementation, verdicts: ["failed"] }) },
+            on: {
+              click: () => writeState({ view: "matrix", impl: sc.implementation, verdicts: ["failed"] }),
+            },
           }),
         ),
       ),
@@ -768,7 +823,13 @@
       h(
         "thead",
         null,
-        h("tr", null, ["Target", "Implementation", "Version", "Origin", "Runtime", "Capabilities"].map((t) => h("th", { text: t }))),
+        h(
+          "tr",
+          null,
+          ["Target", "Implementation", "Version", "Origin", "Runtime", "Capabilities"].map((t) =>
+            h("th", { text: t }),
+          ),
+        ),
       ),
       h(
         "tbody",
@@ -782,7 +843,15 @@
             h("td", { text: t.version }),
             h("td", { class: "mono nowrap", text: t.origin }),
             h("td", { text: t.runtime }),
-            h("td", null, h("div", { class: "caps" }, t.capabilities.map((c) => h("span", { class: "cap", text: c })))),
+            h(
+              "td",
+              null,
+              h(
+                "div",
+                { class: "caps" },
+                t.capabilities.map((c) => h("span", { class: "cap", text: c })),
+              ),
+            ),
           ),
         ),
       ),
@@ -790,7 +859,9 @@
     return h(
       "div",
       null,
-      cards.length ? h("div", { class: "cards" }, cards) : h("div", { class: "empty", text: "Only the probe ran." }),
+      cards.length
+        ? h("div", { class: "cards" }, cards)
+        : h("div", { class: "empty", text: "Only the probe ran." }),
       h("h2", { class: "section-title", text: "Targets" }),
       h("div", { class: "card" }, targets),
       h("p", { class: "muted", text: `Command: ${m.r.command}` }),
@@ -804,7 +875,11 @@
     const open = ch.index !== undefined ? () => writeState({ cell: ch.index }) : undefined;
     return h(
       "tr",
-      { class: open ? "change" : "", on: open ? { click: open } : undefined, title: open ? "Open this cell" : "Not in this run" },
+      {
+        class: open ? "change" : "",
+        on: open ? { click: open } : undefined,
+        title: open ? "Open this cell" : "Not in this run",
+      },
       h(
         "td",
         { class: "trans" },
@@ -819,7 +894,7 @@
     );
   }
 
-  function changesView(st, m) {
+  function changesView(m) {
     const d = m.run.diff;
     const block = (title, list, note) =>
       h(
@@ -831,15 +906,30 @@
           ? h(
               "table",
               { class: "plain" },
-              h("thead", null, h("tr", null, ["Verdict", "Check", "Title", "Pair", "Scenario"].map((x) => h("th", { text: x })))),
-              h("tbody", null, list.map((ch) => changeRow(ch, m))),
+              h(
+                "thead",
+                null,
+                h(
+                  "tr",
+                  null,
+                  ["Verdict", "Check", "Title", "Pair", "Scenario"].map((x) => h("th", { text: x })),
+                ),
+              ),
+              h(
+                "tbody",
+                null,
+                list.map((ch) => changeRow(ch, m)),
+              ),
             )
           : h("p", { class: "muted", text: "None." }),
       );
     return h(
       "div",
       { class: "stack" },
-      h("p", { class: "muted", text: `Compared with run ${d.against.runId}, started ${when(d.against.startedAt)}.` }),
+      h("p", {
+        class: "muted",
+        text: `Compared with run ${d.against.runId}, started ${when(d.against.startedAt)}.`,
+      }),
       block("New failures", d.newFailures, "Failed in this run, not failed before."),
       block("Fixed", d.fixes, "Failed before, passed now."),
       block("Other changes", d.changed),
@@ -876,13 +966,17 @@
     rates.forEach((r, i) => {
       if (r === null) return;
       svg.append(
-        s("circle", { class: "dot", cx: x(i), cy: y(r), r: 2.6 }, s("title", null, `${runs[i].runId}: ${pct(r)} passed`)),
+        s(
+          "circle",
+          { class: "dot", cx: x(i), cy: y(r), r: 2.6 },
+          s("title", null, `${runs[i].runId}: ${pct(r)} passed`),
+        ),
       );
     });
     return svg;
   }
 
-  function historyView(st, m) {
+  function historyView() {
     const t = data.trend;
     const rows = t.series.map((sr) => {
       const known = sr.rates.filter((r) => r !== null);
@@ -911,7 +1005,17 @@
         h(
           "table",
           { class: "plain" },
-          h("thead", null, h("tr", null, ["Implementation", "Trend (oldest → latest)", "Latest", "Change"].map((x) => h("th", { text: x })))),
+          h(
+            "thead",
+            null,
+            h(
+              "tr",
+              null,
+              ["Implementation", "Trend (oldest → latest)", "Latest", "Change"].map((x) =>
+                h("th", { text: x }),
+              ),
+            ),
+          ),
           h("tbody", null, rows),
         ),
       ),
@@ -923,7 +1027,17 @@
           ? h(
               "table",
               { class: "plain" },
-              h("thead", null, h("tr", null, ["Check", "Title", "Flake rate", "Flaky cells", "Verdict flips"].map((x) => h("th", { text: x })))),
+              h(
+                "thead",
+                null,
+                h(
+                  "tr",
+                  null,
+                  ["Check", "Title", "Flake rate", "Flaky cells", "Verdict flips"].map((x) =>
+                    h("th", { text: x }),
+                  ),
+                ),
+              ),
               h(
                 "tbody",
                 null,
@@ -962,10 +1076,17 @@
     hideTip();
     const sel = document.querySelector(`button.c[data-i="${st.cell}"]`);
     if (sel) sel.classList.add("sel");
-    const drawer = h("aside", { id: "drawer", attrs: { role: "dialog", "aria-label": "Cell details" } }, detail(st, m, cell));
+    const drawer = h(
+      "aside",
+      { id: "drawer", attrs: { role: "dialog", "aria-label": "Cell details" } },
+      detail(st, m, cell),
+    );
     if (old) old.replaceWith(drawer);
     else {
-      document.body.append(h("div", { id: "scrim", on: { click: () => writeState({ cell: undefined }) } }), drawer);
+      document.body.append(
+        h("div", { id: "scrim", on: { click: () => writeState({ cell: undefined }) } }),
+        drawer,
+      );
     }
     document.body.style.overflow = "hidden";
     drawer.scrollTop = 0;
@@ -979,7 +1100,14 @@
   }
 
   function detail(st, m, cell) {
-    const check = m.checks.get(cell.checkId) || { id: cell.checkId, title: "", requirement: "", source: "", level: "IMPLIED", impact: "" };
+    const check = m.checks.get(cell.checkId) || {
+      id: cell.checkId,
+      title: "",
+      requirement: "",
+      source: "",
+      level: "IMPLIED",
+      impact: "",
+    };
     const sender = m.targets.get(cell.sender);
     const receiver = m.targets.get(cell.receiver);
     const who = (t, id) => (t ? `${t.implementation} ${t.version}` : id);
@@ -1001,9 +1129,28 @@
         h("span", { class: `lvl ${check.level}`, text: check.level }),
         h("span", { class: "impact", text: check.impact }),
         h("span", { class: "grow" }),
-        order.length > 1 ? h("button", { class: "btn", text: "← Prev", title: "Previous cell (k)", on: { click: () => step(st, -1) } }) : null,
-        order.length > 1 ? h("button", { class: "btn", text: "Next →", title: "Next cell (j)", on: { click: () => step(st, 1) } }) : null,
-        h("button", { class: "btn", text: "Close", title: "Close (Esc)", on: { click: () => writeState({ cell: undefined }) } }),
+        order.length > 1
+          ? h("button", {
+              class: "btn",
+              text: "← Prev",
+              title: "Previous cell (k)",
+              on: { click: () => step(st, -1) },
+            })
+          : null,
+        order.length > 1
+          ? h("button", {
+              class: "btn",
+              text: "Next →",
+              title: "Next cell (j)",
+              on: { click: () => step(st, 1) },
+            })
+          : null,
+        h("button", {
+          class: "btn",
+          text: "Close",
+          title: "Close (Esc)",
+          on: { click: () => writeState({ cell: undefined }) },
+        }),
       ),
       h("h2", null, h("span", { class: "id", text: cell.checkId }), check.title),
       h(
@@ -1022,7 +1169,15 @@
     );
 
     const body = h("div", { class: "dbody" });
-    body.append(h("section", { class: "box" }, h("h3", { text: "Result" }), h("div", { class: "message", text: cell.message })));
+    body.append(
+      h(
+        "section",
+        { class: "box" },
+        h("h3", { text: "Result" }),
+        h("div", { class: "message", text: cell.message }),
+        findingsSummary(cell),
+      ),
+    );
 
     if (cell.expected !== undefined || cell.observed !== undefined) {
       body.append(
@@ -1033,8 +1188,18 @@
           h(
             "div",
             { class: "eo" },
-            h("div", { class: "exp" }, h("div", { class: "lab", text: "Expected" }), h("pre", { text: cell.expected ?? "–" })),
-            h("div", { class: "obs" }, h("div", { class: "lab", text: "Observed" }), h("pre", { text: cell.observed ?? "–" })),
+            h(
+              "div",
+              { class: "exp" },
+              h("div", { class: "lab", text: "Expected" }),
+              h("pre", { text: cell.expected ?? "–" }),
+            ),
+            h(
+              "div",
+              { class: "obs" },
+              h("div", { class: "lab", text: "Observed" }),
+              h("pre", { text: cell.observed ?? "–" }),
+            ),
           ),
         ),
       );
@@ -1045,7 +1210,10 @@
         "section",
         { class: "box" },
         h("h3", { text: "Requirement" }),
-        h("blockquote", { class: "req", text: check.requirement || "(no requirement text in the catalogue)" }),
+        h("blockquote", {
+          class: "req",
+          text: check.requirement || "(no requirement text in the catalogue)",
+        }),
         h(
           "div",
           { class: "req-meta" },
@@ -1089,7 +1257,13 @@
     // Other results for the same check and pair (several scenarios may decide one check).
     const siblings = m.r.cells
       .map((c, i) => [c, i])
-      .filter(([c, i]) => i !== st.cell && c.checkId === cell.checkId && c.sender === cell.sender && c.receiver === cell.receiver);
+      .filter(
+        ([c, i]) =>
+          i !== st.cell &&
+          c.checkId === cell.checkId &&
+          c.sender === cell.sender &&
+          c.receiver === cell.receiver,
+      );
     if (siblings.length) {
       body.append(
         h(
@@ -1100,7 +1274,12 @@
             "div",
             { class: "others" },
             siblings.map(([c, i]) =>
-              h("button", { class: "btn", on: { click: () => writeState({ cell: i }) } }, glyph(c.verdict), ` ${c.scenarioId}`),
+              h(
+                "button",
+                { class: "btn", on: { click: () => writeState({ cell: i }) } },
+                glyph(c.verdict),
+                ` ${c.scenarioId}`,
+              ),
             ),
           ),
         ),
@@ -1109,10 +1288,50 @@
 
     if (cell.evidence.length) {
       body.append(h("h3", { class: "section-title", text: `Evidence (${cell.evidence.length})` }));
-      cell.evidence.forEach((ev, k) => body.append(evidence(ev, k)));
+      cell.evidence.forEach((ev, k) => {
+        body.append(evidence(ev, k));
+      });
     } else body.append(h("p", { class: "muted", text: "No evidence was recorded for this cell." }));
 
     return [head, body];
+  }
+
+  /** The validator's findings of all payloads, as chips that jump to the highlighted line. */
+  function findingsSummary(cell) {
+    const items = [];
+    cell.evidence.forEach((ev, k) => {
+      if (ev.kind !== "payload") return;
+      for (const f of ev.findings) items.push({ f, k });
+    });
+    if (!items.length) return null;
+    const order = { error: 0, warning: 1, info: 2 };
+    items.sort((a, b) => order[a.f.severity] - order[b.f.severity]);
+    return h(
+      "div",
+      { class: "fsum" },
+      h("span", { class: "muted", text: "Validator:" }),
+      items.map(({ f, k }) =>
+        h(
+          "button",
+          {
+            class: `fchip ${f.severity}`,
+            title: `${f.message} (${f.source})`,
+            on: {
+              click: () => {
+                const ev = document.querySelector(`#drawer details.ev[data-index="${k}"]`);
+                if (!ev) return;
+                ev.open = true;
+                const ptr = resolvePointer(cell.evidence[k].document, f.pointer).ptr;
+                const line = ev.querySelector(`.ln[data-ptr="${CSS.escape(ptr)}"]`) || ev;
+                line.scrollIntoView({ block: "center", behavior: "smooth" });
+              },
+            },
+          },
+          h("b", { text: f.ruleId }),
+          ` ${f.pointer === "" ? "(document)" : f.pointer}`,
+        ),
+      ),
+    );
   }
 
   function timings(cell) {
@@ -1133,11 +1352,21 @@
         h("dt", { text: "started" }),
         h("dd", { text: when(cell.startedAt) }),
         h("dt", { text: "duration" }),
-        h("dd", { text: `${duration(cell.durationMs)} (waiting ${duration(cell.waitingMs)}, working ${duration(work)})` }),
+        h("dd", {
+          text: `${duration(cell.durationMs)} (waiting ${duration(cell.waitingMs)}, working ${duration(work)})`,
+        }),
         h("dt", { text: "attempts" }),
         h("dd", { text: cell.attempts }),
       ),
       bar,
+      h(
+        "div",
+        { class: "timekey" },
+        h("span", { class: "sw wait" }),
+        "waiting on targets",
+        h("span", { class: "sw work" }),
+        "working",
+      ),
     );
     // A waterfall of the HTTP exchanges, placed on the cell's own time line.
     const start = Date.parse(cell.startedAt);
@@ -1151,7 +1380,9 @@
       const wf = h("div", { class: "waterfall" });
       for (const e of exchanges) {
         const lane = h("div", { class: "lane" });
-        const bit = h("span", { title: `${e.request.method || "GET"} ${e.request.url || ""} · ${duration(e.durationMs || 0)}` });
+        const bit = h("span", {
+          title: `${e.request.method || "GET"} ${e.request.url || ""} · ${duration(e.durationMs || 0)}`,
+        });
         bit.style.left = `${(100 * Math.max(0, Date.parse(e.at) - start)) / span}%`;
         bit.style.width = `${(100 * (e.durationMs || 0)) / span}%`;
         lane.append(bit);
@@ -1163,7 +1394,14 @@
   }
 
   function evidence(ev, k) {
-    const kinds = { http: "HTTP", payload: "Payload", view: "Driver view", log: "Log", note: "Note", screenshot: "Screenshot" };
+    const kinds = {
+      http: "HTTP",
+      payload: "Payload",
+      view: "Driver view",
+      log: "Log",
+      note: "Note",
+      screenshot: "Screenshot",
+    };
     const right = [];
     if (ev.kind === "http") {
       if (ev.response && ev.response.status !== undefined) right.push(`${ev.response.status}`);
@@ -1171,13 +1409,23 @@
     }
     if (ev.kind === "payload") {
       const errors = ev.findings.filter((f) => f.severity === "error").length;
-      right.push(ev.findings.length ? `${ev.findings.length} finding${ev.findings.length === 1 ? "" : "s"}${errors ? ` (${errors} error${errors === 1 ? "" : "s"})` : ""}` : "no findings");
+      right.push(
+        ev.findings.length
+          ? `${ev.findings.length} finding${ev.findings.length === 1 ? "" : "s"}${errors ? ` (${errors} error${errors === 1 ? "" : "s"})` : ""}`
+          : "no findings",
+      );
     }
     const open = ev.kind === "payload" ? ev.findings.length > 0 || k < 3 : k < 3;
     const det = h(
       "details",
-      { class: "ev", open, data: { kind: ev.kind } },
-      h("summary", null, h("span", { class: "kind", text: kinds[ev.kind] || ev.kind }), h("span", { text: ev.label }), h("span", { class: "right", text: right.join(" · ") })),
+      { class: "ev", open, data: { kind: ev.kind, index: k } },
+      h(
+        "summary",
+        null,
+        h("span", { class: "kind", text: kinds[ev.kind] || ev.kind }),
+        h("span", { text: ev.label }),
+        h("span", { class: "right", text: right.join(" · ") }),
+      ),
     );
     const body = h("div", { class: "evbody" });
     if (ev.kind === "http") body.append(...httpEvidence(ev));
@@ -1222,10 +1470,17 @@
     if (signed.has("(request-target)") || signed.has("@method") || signed.has("@target-uri")) {
       const pseudo = [...signed].filter((x) => x.startsWith("(") || x.startsWith("@"));
       rows.unshift(
-        h("tr", { class: "signed" }, h("td", { class: "hn", text: pseudo.join(" ") }, h("span", { class: "tag", text: "SIGNED" })), h("td", { class: "muted", text: "(derived from the request line)" })),
+        h(
+          "tr",
+          { class: "signed" },
+          h("td", { class: "hn", text: pseudo.join(" ") }, h("span", { class: "tag", text: "SIGNED" })),
+          h("td", { class: "muted", text: "(derived from the request line)" }),
+        ),
       );
     }
-    return rows.length ? h("table", { class: "headers" }, h("tbody", null, rows)) : h("p", { class: "muted", text: "No headers." });
+    return rows.length
+      ? h("table", { class: "headers" }, h("tbody", null, rows))
+      : h("p", { class: "muted", text: "No headers." });
   }
 
   function bodyView(text) {
@@ -1252,7 +1507,10 @@
         status !== undefined
           ? h("span", { class: `http-status ${status < 400 ? "ok" : "bad"}`, text: String(status) })
           : h("span", { class: "muted", text: "no response" }),
-        h("span", { class: "muted", text: `  at ${when(ev.at)}${ev.durationMs !== undefined ? `, ${duration(ev.durationMs)}` : ""}` }),
+        h("span", {
+          class: "muted",
+          text: `  at ${when(ev.at)}${ev.durationMs !== undefined ? `, ${duration(ev.durationMs)}` : ""}`,
+        }),
       ),
     );
     if (ev.signature) {
@@ -1268,11 +1526,23 @@
         ),
       );
     }
-    out.push(h("div", null, h("div", { class: "sub-h", text: "Request headers" }), headersTable(ev.request.headers)));
-    if (ev.request.body !== undefined) out.push(h("div", null, h("div", { class: "sub-h", text: "Request body" }), bodyView(ev.request.body)));
+    out.push(
+      h("div", null, h("div", { class: "sub-h", text: "Request headers" }), headersTable(ev.request.headers)),
+    );
+    if (ev.request.body !== undefined)
+      out.push(h("div", null, h("div", { class: "sub-h", text: "Request body" }), bodyView(ev.request.body)));
     if (ev.response) {
-      out.push(h("div", null, h("div", { class: "sub-h", text: "Response headers" }), headersTable(ev.response.headers)));
-      out.push(h("div", null, h("div", { class: "sub-h", text: "Response body" }), bodyView(ev.response.body)));
+      out.push(
+        h(
+          "div",
+          null,
+          h("div", { class: "sub-h", text: "Response headers" }),
+          headersTable(ev.response.headers),
+        ),
+      );
+      out.push(
+        h("div", null, h("div", { class: "sub-h", text: "Response body" }), bodyView(ev.response.body)),
+      );
     }
     return out;
   }
@@ -1293,7 +1563,9 @@
                 title: "Show in the document",
                 on: {
                   click: () => {
-                    const line = view.querySelector(`.ln[data-ptr="${CSS.escape(resolvePointer(ev.document, f.pointer).ptr)}"]`);
+                    const line = view.querySelector(
+                      `.ln[data-ptr="${CSS.escape(resolvePointer(ev.document, f.pointer).ptr)}"]`,
+                    );
                     if (line) {
                       line.scrollIntoView({ block: "center", behavior: "smooth" });
                       line.classList.remove("flash");
@@ -1306,7 +1578,12 @@
               h("span", { class: `sev ${f.severity}`, text: f.severity }),
               h("span", { class: "mono", text: f.ruleId }),
               h("span", { class: "ptr", text: f.pointer === "" ? "(document)" : f.pointer }),
-              h("span", null, f.message, h("span", { class: "src", text: `${f.level} · ${f.impact} · ${f.source}` })),
+              h(
+                "span",
+                null,
+                f.message,
+                h("span", { class: "src", text: `${f.level} · ${f.impact} · ${f.source}` }),
+              ),
             ),
           ),
         ),
@@ -1319,7 +1596,11 @@
   function logView(text) {
     const pre = h("pre", { class: "text" });
     for (const line of String(text).split("\n")) {
-      pre.append(/\b(error|warn|fail|exception|refused|denied)/i.test(line) ? h("span", { class: "warnline", text: line }) : `${line}\n`);
+      pre.append(
+        /\b(error|warn|fail|exception|refused|denied)/i.test(line)
+          ? h("span", { class: "warnline", text: line })
+          : `${line}\n`,
+      );
     }
     return pre;
   }
@@ -1327,7 +1608,11 @@
   function screenshot(ev) {
     // Only a plain relative path (next to the report) is shown as an image: never a URL or an absolute path.
     const path = String(ev.path);
-    const relative = !/^[a-z][a-z0-9+.-]*:/i.test(path) && !path.startsWith("/") && !path.startsWith("\\") && !path.includes("..");
+    const relative =
+      !/^[a-z][a-z0-9+.-]*:/i.test(path) &&
+      !path.startsWith("/") &&
+      !path.startsWith("\\") &&
+      !path.includes("..");
     if (!relative) return h("p", null, "Saved at ", h("code", { text: path }));
     return h(
       "div",
@@ -1346,7 +1631,10 @@
   /** The deepest existing node on a JSON pointer's path; exact is false when the pointer goes further. */
   function resolvePointer(doc, pointer) {
     if (pointer === "" || pointer === "/") return { ptr: "", exact: pointer === "" };
-    const parts = pointer.split("/").slice(1).map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
+    const parts = pointer
+      .split("/")
+      .slice(1)
+      .map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
     let node = doc;
     let ptr = "";
     for (const part of parts) {
@@ -1395,7 +1683,13 @@
       root.append(el);
     };
     const walk = (v, ptr, indent, key, comma) => {
-      const keyParts = key === undefined ? [] : [["k", JSON.stringify(key)], ["p", ": "]];
+      const keyParts =
+        key === undefined
+          ? []
+          : [
+              ["k", JSON.stringify(key)],
+              ["p", ": "],
+            ];
       const tail = comma ? [["p", ","]] : [];
       if (v !== null && typeof v === "object") {
         const isArray = Array.isArray(v);
@@ -1406,7 +1700,9 @@
           return;
         }
         line(indent, [...keyParts, ["p", open]], ptr);
-        entries.forEach(([k, x], i) => walk(x, `${ptr}/${escapeToken(k)}`, indent + 1, isArray ? undefined : k, i < entries.length - 1));
+        entries.forEach(([k, x], i) => {
+          walk(x, `${ptr}/${escapeToken(k)}`, indent + 1, isArray ? undefined : k, i < entries.length - 1);
+        });
         line(indent, [["p", close], ...tail]);
       } else {
         const cls = v === null ? "n" : typeof v === "string" ? "s" : typeof v === "number" ? "num" : "b";
@@ -1421,7 +1717,10 @@
 
   document.addEventListener("keydown", (e) => {
     const st = readState();
-    const typing = e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement || e.target instanceof HTMLTextAreaElement;
+    const typing =
+      e.target instanceof HTMLInputElement ||
+      e.target instanceof HTMLSelectElement ||
+      e.target instanceof HTMLTextAreaElement;
     if (e.key === "Escape" && st.cell !== undefined) writeState({ cell: undefined });
     else if (typing) return;
     else if (e.key === "/" && st.view === "matrix") {

@@ -16,7 +16,10 @@ export interface XmlElement {
 
 /** Thrown for input that is not well-formed. */
 export class XmlSyntaxError extends Error {
-  constructor(message: string, readonly offset: number) {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
     super(`${message} at offset ${offset}`);
     this.name = "XmlSyntaxError";
   }
@@ -26,14 +29,19 @@ const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"'
 
 function isNameChar(c: string, first: boolean): boolean {
   const code = c.charCodeAt(0);
-  const letter = (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || c === "_" || c === ":" || code > 127;
+  const letter =
+    (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || c === "_" || c === ":" || code > 127;
   if (first) return letter;
   return letter || (code >= 48 && code <= 57) || c === "-" || c === ".";
 }
 
 function isXmlChar(code: number): boolean {
   return (
-    code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd)
+    code === 0x9 ||
+    code === 0xa ||
+    code === 0xd ||
+    (code >= 0x20 && code <= 0xd7ff) ||
+    (code >= 0xe000 && code <= 0xfffd)
   );
 }
 
