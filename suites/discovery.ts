@@ -242,7 +242,12 @@ export function nodeinfoProblems(doc: Json): string[] {
   if (!isObject(doc.metadata)) problems.push("metadata is not an object");
   for (const key of Object.keys(doc)) {
     // `$schema` naming the NodeInfo schema only identifies the document (Fedify writes it); tolerated.
-    if (key === "$schema" && typeof doc.$schema === "string" && NODEINFO_REL.test(doc.$schema.replace(/#$/, ""))) continue;
+    if (
+      key === "$schema" &&
+      typeof doc.$schema === "string" &&
+      NODEINFO_REL.test(doc.$schema.replace(/#$/, ""))
+    )
+      continue;
     if (!NODEINFO_TOP.has(key)) problems.push(`unexpected member '${key}'`);
   }
   return problems;

@@ -5,7 +5,7 @@
  * must send it.
  * @module
  */
-import type { Scenario } from "../harness/core/scenario.ts";
+import { PreconditionError, type Scenario, WaitTimeoutError } from "../harness/core/scenario.ts";
 import {
   craftActivity,
   deliveryEvidence,
@@ -253,11 +253,39 @@ const locked: Scenario = {
     // 4. The sender's owner accepts.
     await sender.target.driver.acceptFollow(sender.account, receiver.account.actorId);
     // 5. FOL-07 (second half): the follow completes on both sides.
-    await ctx.waitFor(
-      `${who(receiver)} sees the follow established after approval`,
-      async () => (await followStateOf(receiver, sender)) === "following",
-      { check: "FOL-07" },
-    );
+    const completed = `${who(receiver)} sees the follow established after approval`;
+    try {
+      await ctx.waitFor(completed, async () => (await followStateOf(receiver, sender)) === "following");
+    } catch (error) {
+      if (!(error instanceof WaitTimeoutError)) throw error;
+      // 6. Diagnosis: if even an open account's Accept completes nothing, that is FOL-02's failure,
+      //    not something particular to locked accounts.
+      const open = await party(ctx, ctx.sender, "open");
+      const other = await party(ctx, ctx.receiver, "follower");
+      await other.target.driver.follow(other.account, open.account.actorId);
+      const openWorks = await ctx
+        .waitFor(
+          `${who(other)} sees a follow of an open account established`,
+          async () => (await followStateOf(other, open)) === "following",
+        )
+        .then(
+          () => true,
+          (e: unknown) => {
+            if (e instanceof WaitTimeoutError) return false;
+            throw e;
+          },
+        );
+      if (!openWorks) {
+        throw new PreconditionError(
+          `${who(sender)}'s server completes no follow at all, open or locked (see FOL-02)`,
+        );
+      }
+      ctx.assert("FOL-07", false, "approving the request did not complete the follow", {
+        expected: "pending → following after approval",
+        observed: `still '${await followStateOf(receiver, sender)}' on the follower's side after approval, although follows of open accounts complete`,
+      });
+      return;
+    }
     await ctx.waitFor(`${who(sender)} lists the approved follower`, () => listsFollower(sender, receiver), {
       check: "FOL-07",
     });

@@ -330,33 +330,31 @@ const reactions: Scenario = {
       { check: "PST-13" },
     );
     ctx.view("PST-13", "sender's notifications", notified.slice(0, 10));
-    // 5. The receiver undoes the like; where the sender counts likes, the count drops back.
+    // 5. The receiver undoes both; where the sender counts likes and boosts, the counts drop back.
     const counted = await ownView(sender, ref.uri);
     await receiver.target.driver.unlike(receiver.account, ref.uri);
-    if (counted?.likes === undefined) {
+    await receiver.target.driver.unannounce(receiver.account, ref.uri);
+    if (counted?.likes === undefined || counted.announces === undefined) {
       ctx.assert(
         "PST-13",
         true,
-        "like and boost reached the author (its driver does not count likes, so the Undo is not observable)",
-        {
-          expected: "like and announce notifications",
-          observed: "both notified",
-        },
+        "like and boost reached the author (its driver does not count them, so the Undos are not observable)",
+        { expected: "like and announce notifications", observed: "both notified" },
       );
       return;
     }
     const after = await ctx.waitFor(
-      `${who(sender)} counts no like after Undo(Like)`,
+      `${who(sender)} counts no like and no boost after Undo(Like) and Undo(Announce)`,
       async () => {
         const view = await ownView(sender, ref.uri);
-        return view?.likes === 0 ? view : null;
+        return view?.likes === 0 && view.announces === 0 ? view : null;
       },
       { check: "PST-13" },
     );
-    ctx.view("PST-13", "sender's post after Undo(Like)", after);
-    ctx.assert("PST-13", true, "like and boost reached the author; Undo(Like) withdrew the like", {
-      expected: "notifications for like and announce; like count back to 0 after Undo",
-      observed: `notified; likes ${counted.likes} → 0`,
+    ctx.view("PST-13", "sender's post after the Undos", after);
+    ctx.assert("PST-13", true, "like and boost reached the author; their Undos withdrew them", {
+      expected: "notifications for like and announce; counts back to 0 after the Undos",
+      observed: `notified; likes ${counted.likes} → 0, boosts ${counted.announces} → 0`,
     });
   },
 };
@@ -376,7 +374,11 @@ const html: Scenario = {
   async run(ctx) {
     // The probe keeps HTML as it arrives and presents nothing: sanitising is for receivers that show posts.
     if (ctx.receiver.implementation === "probe") {
-      ctx.record("PST-07", "inapplicable", "the probe keeps HTML as it arrives and presents nothing to judge");
+      ctx.record(
+        "PST-07",
+        "inapplicable",
+        "the probe keeps HTML as it arrives and presents nothing to judge",
+      );
       return;
     }
     // 1. Roles: the receiver follows the sender.

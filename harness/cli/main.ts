@@ -12,11 +12,34 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
-  run: { summary: "replay the suites across targets and write the matrix reports", load: () => import("./run.ts") },
-  peer: { summary: "run the probe standalone and print every request it receives", load: () => import("./peer.ts") },
-  validate: { summary: "validate AS2, WebFinger and NodeInfo documents offline", load: () => import("./validate.ts") },
-  report: { summary: "render junit.xml, summary.md and the HTML dashboard from results files", load: () => import("./report.ts") },
-  merge: { summary: "merge results files (shards, several runs) into one results.json", load: () => import("./merge.ts") },
+  run: {
+    summary: "replay the suites across targets and write the matrix reports",
+    load: () => import("./run.ts"),
+  },
+  peer: {
+    summary: "run the probe standalone and print every request it receives",
+    load: () => import("./peer.ts"),
+  },
+  validate: {
+    summary: "validate AS2, WebFinger and NodeInfo documents offline",
+    load: () => import("./validate.ts"),
+  },
+  report: {
+    summary: "render junit.xml, summary.md and the HTML dashboard from results files",
+    load: () => import("./report.ts"),
+  },
+  merge: {
+    summary: "merge results files (shards, several runs) into one results.json",
+    load: () => import("./merge.ts"),
+  },
+  history: {
+    summary: "list, add and prune the runs kept for diffs, trends and flake rates",
+    load: () => import("./history.ts"),
+  },
+  stack: {
+    summary: "build images, bring container stacks up/down, status, docker-compose.yml",
+    load: () => import("./stack.ts"),
+  },
 };
 
 /** Error a subcommand throws for bad input: printed as one line, exit code 2. */
@@ -29,7 +52,14 @@ export class UsageError extends Error {
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
-  return ["usage: fedicheck <command> [options]", "", "commands:", ...lines, "", "fedicheck <command> --help for details."].join("\n");
+  return [
+    "usage: fedicheck <command> [options]",
+    "",
+    "commands:",
+    ...lines,
+    "",
+    "fedicheck <command> --help for details.",
+  ].join("\n");
 }
 
 /** Runs the CLI with the given arguments (without `node` and the script) and returns the exit code. */
@@ -43,7 +73,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS[name];
   if (!command) {
-    console.error(`fedicheck: unknown command '${name}'. Expected one of: ${Object.keys(COMMANDS).join(", ")}.`);
+    console.error(
+      `fedicheck: unknown command '${name}'. Expected one of: ${Object.keys(COMMANDS).join(", ")}.`,
+    );
     return 2;
   }
   try {

@@ -4,8 +4,9 @@
  * failure, 130 interrupted (results so far are kept).
  * @module
  */
-import { styleText } from "node:util";
-import { parseArgs } from "node:util";
+import { parseArgs, styleText } from "node:util";
+import { CHECKS } from "../../suites/catalogue.ts";
+import { ALL_SCENARIOS, SUITES } from "../../suites/index.ts";
 import {
   ConfigError,
   loadConfigFile,
@@ -19,9 +20,8 @@ import type { CellResult, Verdict } from "../core/model.ts";
 import { runSession, type SessionEvent } from "../core/session.ts";
 import { TargetStartError } from "../core/targets.ts";
 import { stopAll } from "../runtime/process.ts";
-import { CHECKS } from "../../suites/catalogue.ts";
-import { ALL_SCENARIOS, SUITES } from "../../suites/index.ts";
 import { UsageError } from "./main.ts";
+import { parseImageOverrides } from "./stack.ts";
 
 const HELP = `usage: fedicheck run [options]
 
@@ -36,6 +36,9 @@ options:
   --pairs SEL           all | probe | sender->receiver[,…]
   --shard I/N           run shard I of N (merge the shards with 'fedicheck merge')
   --tls                 serve the probe and process targets over HTTPS with a per-run CA
+  --runtime R           process (default, no Docker needed) or container (Docker: every target on
+                        its own https://<id>.test hostname with a per-run CA)
+  --image IMPL=REF      image override for the container runtime (repeatable), e.g. mastodon=ghcr.io/…:v4.3
   --concurrency N       cells at once (default 4)
   --retries N           re-run failing cells N times; a changed verdict is marked flaky
   --wait-ms N           budget of one wait in ms (default 10000)
@@ -59,10 +62,15 @@ function parseRunArgs(argv: string[]): { flags: Partial<RunConfig>; configFile?:
   const number = (name: string, text: string | undefined) => {
     if (text === undefined) return undefined;
     const n = Number(text);
-    if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} expects a whole number, got '${text}'`);
+    if (!Number.isInteger(n) || n < 0)
+      throw new UsageError(`--${name} expects a whole number, got '${text}'`);
     return n;
   };
-  const list = (text: string | undefined) => text?.split(",").map((s) => s.trim()).filter(Boolean);
+  const list = (text: string | undefined) =>
+    text
+      ?.split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
   try {
     const flags: Partial<RunConfig> = {
       ...(values.target ? { targets: values.target.map(parseTargetSpec) } : {}),
@@ -71,6 +79,8 @@ function parseRunArgs(argv: string[]): { flags: Partial<RunConfig>; configFile?:
       ...(values.pairs ? { pairs: parsePairs(values.pairs) } : {}),
       ...(values.shard ? { shard: parseShard(values.shard) } : {}),
       ...(values.tls ? { tls: true } : {}),
+      ...(values.runtime ? { runtime: runtimeFlag(values.runtime) } : {}),
+      ...(values.image ? { images: parseImageOverrides(values.image) } : {}),
       ...(values.concurrency ? { concurrency: number("concurrency", values.concurrency) } : {}),
       ...(values.retries ? { retries: number("retries", values.retries) } : {}),
       ...(values["wait-ms"] ? { waitBudgetMs: number("wait-ms", values["wait-ms"]) } : {}),
@@ -97,6 +107,8 @@ function parse(argv: string[]) {
       pairs: { type: "string" },
       shard: { type: "string" },
       tls: { type: "boolean" },
+      runtime: { type: "string" },
+      image: { type: "string", multiple: true },
       concurrency: { type: "string" },
       retries: { type: "string" },
       "wait-ms": { type: "string" },
@@ -111,6 +123,11 @@ function parse(argv: string[]) {
 
 class HelpShown extends Error {}
 
+function runtimeFlag(value: string): RunConfig["runtime"] {
+  if (value === "process" || value === "container") return value;
+  throw new UsageError(`--runtime expects process or container, got '${value}'`);
+}
+
 const SYMBOL: Record<Verdict, string> = {
   passed: "✓",
   failed: "✗",
@@ -122,7 +139,8 @@ const SYMBOL: Record<Verdict, string> = {
 
 /** Prints progress: one line per finished cell (a TTY gets colour), then a summary. */
 function reporter(tty: boolean): (event: SessionEvent) => void {
-  const colour = (style: Parameters<typeof styleText>[0], text: string) => (tty ? styleText(style, text) : text);
+  const colour = (style: Parameters<typeof styleText>[0], text: string) =>
+    tty ? styleText(style, text) : text;
   return (event) => {
     switch (event.type) {
       case "starting":
@@ -138,8 +156,12 @@ function reporter(tty: boolean): (event: SessionEvent) => void {
       case "cell": {
         const worst = worstOf(event.results);
         const line = `[${String(event.done).padStart(String(event.total).length)}/${event.total}] ${SYMBOL[worst]} ${event.cell.key}`;
-        const bad = event.results.filter((r) => (r.verdict === "failed" || r.verdict === "errored") && !r.expectation);
-        const text = bad.length ? `${line}\n${bad.map((r) => `      ${r.checkId}: ${r.message}`).join("\n")}` : line;
+        const bad = event.results.filter(
+          (r) => (r.verdict === "failed" || r.verdict === "errored") && !r.expectation,
+        );
+        const text = bad.length
+          ? `${line}\n${bad.map((r) => `      ${r.checkId}: ${r.message}`).join("\n")}`
+          : line;
         console.log(worst === "failed" || worst === "errored" ? colour("red", text) : text);
         break;
       }
@@ -173,7 +195,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   const unknownSuites = (config.suites ?? []).filter((s) => !(s in SUITES));
   if (unknownSuites.length) {
-    throw new UsageError(`unknown suite(s) ${unknownSuites.join(", ")}; expected some of: ${Object.keys(SUITES).join(", ")}`);
+    throw new UsageError(
+      `unknown suite(s) ${unknownSuites.join(", ")}; expected some of: ${Object.keys(SUITES).join(", ")}`,
+    );
   }
   if (parsed.list) {
     for (const [suite, scenarios] of Object.entries(SUITES)) {
@@ -210,10 +234,14 @@ export async function run(argv: string[]): Promise<number> {
     const timing = outcome.results.timing;
     console.log(
       `\n${[...counts].map(([v, n]) => `${n} ${v}`).join(", ")}` +
-        (timing ? ` in ${(timing.wallMs / 1000).toFixed(1)} s (waiting ${(timing.waitingMs / 1000).toFixed(1)} s summed over cells)` : ""),
+        (timing
+          ? ` in ${(timing.wallMs / 1000).toFixed(1)} s (waiting ${(timing.waitingMs / 1000).toFixed(1)} s summed over cells)`
+          : ""),
     );
     for (const s of outcome.stale) {
-      console.log(`stale expectation: ${s.implementation} ${s.expectation.check} expected ${s.expectation.verdict}, saw ${s.observed.join("/")}`);
+      console.log(
+        `stale expectation: ${s.implementation} ${s.expectation.check} expected ${s.expectation.verdict}, saw ${s.observed.join("/")}`,
+      );
     }
     if (outcome.regressions.length) console.log(`${outcome.regressions.length} unexpected failure(s)`);
     console.log(`reports: ${outcome.runDir}/index.html, summary.md, junit.xml, results.json`);

@@ -7,7 +7,14 @@
 import { readFile } from "node:fs/promises";
 import { styleText } from "node:util";
 import { Agent, request } from "undici";
-import { type DocumentKind, type Finding, hasErrors, KINDS, type ValidationContext, validate } from "../validate/index.ts";
+import {
+  type DocumentKind,
+  type Finding,
+  hasErrors,
+  KINDS,
+  type ValidationContext,
+  validate,
+} from "../validate/index.ts";
 import { UsageError } from "./main.ts";
 
 const HELP = `usage: fedicheck validate [options] <file|url|->…
@@ -27,7 +34,8 @@ options:
 exit codes: 0 no errors, 1 errors found, 2 usage or input problem.`;
 
 /** The AS2 Accept header ActivityPub prescribes for GETs. */
-export const AS2_ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"';
+export const AS2_ACCEPT =
+  'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"';
 
 /** Options of {@link fetchDocument}. */
 export interface FetchOptions {
@@ -78,6 +86,8 @@ export async function fetchDocument(url: string, options: FetchOptions = {}): Pr
         throw new InputError(`cannot fetch ${current}: ${fetchErrorText(error, timeoutMs)}`);
       }
       const { statusCode, headers, body } = response;
+      // Destroying the body below makes undici emit an abort error on it; nobody needs to hear it.
+      body.on("error", ignore);
       const location = headerText(headers.location);
       if (statusCode >= 300 && statusCode < 400 && location !== undefined) {
         await body.dump().catch(() => undefined);
@@ -91,12 +101,16 @@ export async function fetchDocument(url: string, options: FetchOptions = {}): Pr
       }
       if (statusCode < 200 || statusCode >= 300) {
         await body.dump().catch(() => undefined);
-        throw new InputError(`cannot fetch ${current}: expected HTTP 2xx with a JSON document, got HTTP ${statusCode}`);
+        throw new InputError(
+          `cannot fetch ${current}: expected HTTP 2xx with a JSON document, got HTTP ${statusCode}`,
+        );
       }
       const declared = Number(headerText(headers["content-length"]));
       if (Number.isFinite(declared) && declared > maxBytes) {
         body.destroy();
-        throw new InputError(`cannot fetch ${current}: expected at most ${maxBytes} bytes, the server announced ${declared}`);
+        throw new InputError(
+          `cannot fetch ${current}: expected at most ${maxBytes} bytes, the server announced ${declared}`,
+        );
       }
       const chunks: Buffer[] = [];
       let size = 0;
@@ -106,7 +120,9 @@ export async function fetchDocument(url: string, options: FetchOptions = {}): Pr
           size += buffer.length;
           if (size > maxBytes) {
             body.destroy();
-            throw new InputError(`cannot fetch ${current}: expected at most ${maxBytes} bytes, the body is larger`);
+            throw new InputError(
+              `cannot fetch ${current}: expected at most ${maxBytes} bytes, the body is larger`,
+            );
           }
           chunks.push(buffer);
         }
@@ -114,12 +130,18 @@ export async function fetchDocument(url: string, options: FetchOptions = {}): Pr
         if (error instanceof InputError) throw error;
         throw new InputError(`cannot fetch ${current}: ${fetchErrorText(error, timeoutMs)}`);
       }
-      return { text: Buffer.concat(chunks).toString("utf8"), url: current, contentType: headerText(headers["content-type"]) };
+      return {
+        text: Buffer.concat(chunks).toString("utf8"),
+        url: current,
+        contentType: headerText(headers["content-type"]),
+      };
     }
   } finally {
     await agent.close().catch(() => undefined);
   }
 }
+
+function ignore(): void {}
 
 function parseHttpUrl(value: string): URL {
   let url: URL;
@@ -141,7 +163,12 @@ function headerText(value: string | string[] | undefined): string | undefined {
 function fetchErrorText(error: unknown, timeoutMs: number): string {
   const name = error instanceof Error ? error.name : "";
   const code = (error as { code?: unknown } | null)?.code;
-  if (name === "TimeoutError" || name === "AbortError" || code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") {
+  if (
+    name === "TimeoutError" ||
+    name === "AbortError" ||
+    code === "UND_ERR_HEADERS_TIMEOUT" ||
+    code === "UND_ERR_BODY_TIMEOUT"
+  ) {
     return `no complete answer within ${timeoutMs / 1000} s; check the URL or the server`;
   }
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : undefined;
@@ -209,7 +236,9 @@ function parseArgs(argv: string[]): Options | "help" {
   }
   if (Object.keys(headers).length > 0) options.context.headers = headers;
   if (options.inputs.length === 0) {
-    throw new UsageError("expected at least one file, URL or - (standard input); see fedicheck validate --help");
+    throw new UsageError(
+      "expected at least one file, URL or - (standard input); see fedicheck validate --help",
+    );
   }
   return options;
 }
@@ -233,7 +262,8 @@ async function readStdin(): Promise<string> {
   for await (const chunk of process.stdin) {
     const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
     size += buffer.length;
-    if (size > STDIN_LIMIT) throw new InputError(`standard input: expected at most ${STDIN_LIMIT} bytes, found more`);
+    if (size > STDIN_LIMIT)
+      throw new InputError(`standard input: expected at most ${STDIN_LIMIT} bytes, found more`);
     chunks.push(buffer);
   }
   return Buffer.concat(chunks).toString("utf8");
@@ -263,7 +293,9 @@ async function load(input: string, base: ValidationContext): Promise<LoadedInput
               : error instanceof Error
                 ? error.message
                 : String(error);
-      throw new InputError(`cannot read ${input}: ${why}; expected a JSON file, an http(s) URL or - for standard input`);
+      throw new InputError(
+        `cannot read ${input}: ${why}; expected a JSON file, an http(s) URL or - for standard input`,
+      );
     }
   }
   const name = input === "-" ? "standard input" : input;
@@ -275,7 +307,9 @@ async function load(input: string, base: ValidationContext): Promise<LoadedInput
     document = JSON.parse(text);
   } catch (error) {
     const detail = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    throw new InputError(`${name} is not JSON (${detail}): expected one JSON document; check the file or the response`);
+    throw new InputError(
+      `${name} is not JSON (${detail}): expected one JSON document; check the file or the response`,
+    );
   }
   if (context.headers) context.body = text;
   return { document, context };
@@ -319,14 +353,19 @@ function renderText(reports: Report[], colour: boolean): string {
       lines.push(`  ${paint(COLOURS[severity], HEADINGS[severity], colour)}:`);
       for (const f of group) {
         const where = f.pointer === "" ? "(document)" : f.pointer;
-        lines.push(`    ${paint(COLOURS[severity], f.ruleId, colour)} ${paint("dim", where, colour)} ${f.message}`);
+        lines.push(
+          `    ${paint(COLOURS[severity], f.ruleId, colour)} ${paint("dim", where, colour)} ${f.message}`,
+        );
         lines.push(`      ${paint("dim", `${f.level}, ${f.impact}; ${f.source}`, colour)}`);
       }
     }
   }
   if (reports.length > 1) {
     const failed = reports.filter((r) => hasErrors(r.findings)).length;
-    lines.push("", `${plural(reports.length, "document")}: ${failed} with errors, ${reports.length - failed} without`);
+    lines.push(
+      "",
+      `${plural(reports.length, "document")}: ${failed} with errors, ${reports.length - failed} without`,
+    );
   }
   return lines.join("\n");
 }
@@ -350,7 +389,10 @@ export async function run(argv: string[]): Promise<number> {
       console.error(`fedicheck validate: ${message}`);
       continue;
     }
-    reports.push({ input: input === "-" ? "-" : input, findings: await validate(loaded.document, loaded.context) });
+    reports.push({
+      input: input === "-" ? "-" : input,
+      findings: await validate(loaded.document, loaded.context),
+    });
   }
   if (parsed.json) {
     console.log(JSON.stringify(reports, null, 2));

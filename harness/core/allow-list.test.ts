@@ -13,18 +13,25 @@ describe("allowListFor", () => {
       { origin: "http://127.0.0.1:4000" },
       { extraOrigins: ["https://media.a.test"] },
     );
-    expect(list).toEqual(["a.test:443", "127.0.0.1:4001", "[::1]:4002", "127.0.0.1:4000", "media.a.test:443"]);
+    expect(list).toEqual([
+      "a.test:443",
+      "127.0.0.1:4001",
+      "[::1]:4002",
+      "127.0.0.1:4000",
+      "media.a.test:443",
+    ]);
   });
 
   it("can allow any port of each host, and accepts the probe's origin as a string", () => {
-    expect(allowListFor([{ id: "a", origin: "http://a.test:8080" }], "http://127.0.0.1:1", { anyPort: true })).toEqual([
-      "a.test",
-      "127.0.0.1",
-    ]);
+    expect(
+      allowListFor([{ id: "a", origin: "http://a.test:8080" }], "http://127.0.0.1:1", { anyPort: true }),
+    ).toEqual(["a.test", "127.0.0.1"]);
   });
 
   it("refuses origins that are not http(s) URLs, naming the target", () => {
     expect(() => allowListFor([{ id: "x", origin: "a.test" }], undefined)).toThrow(/target x is not a URL/);
-    expect(() => allowListFor([{ id: "y", origin: "file:///etc" }], undefined)).toThrow(/target y is not an http/);
+    expect(() => allowListFor([{ id: "y", origin: "file:///etc" }], undefined)).toThrow(
+      /target y is not an http/,
+    );
   });
 });

@@ -14,7 +14,11 @@ const context: BlameContext = {
 
 describe("blameStop", () => {
   it("blames the target for limits broken on its origin, naming it and the limit", () => {
-    const error = new HttpClientError("too-large", "http://127.0.0.1:4001/endless", "GET …: exceeds 5242880 bytes");
+    const error = new HttpClientError(
+      "too-large",
+      "http://127.0.0.1:4001/endless",
+      "GET …: exceeds 5242880 bytes",
+    );
     expect(blameStop(error, context)).toEqual({
       blame: "target",
       message: "target evil broke the size limit (too-large): GET …: exceeds 5242880 bytes",
@@ -27,7 +31,9 @@ describe("blameStop", () => {
     expect(httpClientErrorIn(wrapped)).toBe(inner);
     const verdict = blameStop(wrapped, context);
     expect(verdict.blame).toBe("target");
-    expect(verdict.message).toMatch(/^target evil broke the run's allow-list \(forbidden-host\): .*\(could not read the inbox\)$/);
+    expect(verdict.message).toMatch(
+      /^target evil broke the run's allow-list \(forbidden-host\): .*\(could not read the inbox\)$/,
+    );
   });
 
   it("blames the harness for limits broken by the probe, and for plain errors", () => {
@@ -45,9 +51,9 @@ describe("blameStop", () => {
     expect(blameStop(new Error("the run was interrupted"), { ...context, interrupted: true }).blame).toBe(
       "infrastructure",
     );
-    expect(blameStop(Object.assign(new Error("boot failed"), { blame: "infrastructure" }), context).blame).toBe(
-      "infrastructure",
-    );
+    expect(
+      blameStop(Object.assign(new Error("boot failed"), { blame: "infrastructure" }), context).blame,
+    ).toBe("infrastructure");
   });
 
   it("blames a cell timeout on the target it was waiting on, else on the infrastructure", () => {
@@ -58,7 +64,8 @@ describe("blameStop", () => {
     });
     expect(waiting).toEqual({
       blame: "target",
-      message: "the cell exceeded its budget of 300 ms while waiting on target evil: GET http://127.0.0.1:4001/slow",
+      message:
+        "the cell exceeded its budget of 300 ms while waiting on target evil: GET http://127.0.0.1:4001/slow",
     });
     const onProbe = blameStop(timeout, {
       ...context,
@@ -86,7 +93,9 @@ describe("createActivityTracker", () => {
     const controller = new AbortController();
     const tracked = tracker.http(client, controller.signal);
     const pending = tracked.request("http://127.0.0.1:4001/slow");
-    expect(tracker.pending()).toEqual([{ description: "GET http://127.0.0.1:4001/slow", url: "http://127.0.0.1:4001/slow" }]);
+    expect(tracker.pending()).toEqual([
+      { description: "GET http://127.0.0.1:4001/slow", url: "http://127.0.0.1:4001/slow" },
+    ]);
     expect(seen).toBe(controller.signal);
     release({} as HttpResponse);
     await pending;

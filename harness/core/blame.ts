@@ -85,7 +85,9 @@ function culprits(url: string | undefined, context: BlameContext): { ids: string
   );
   const host = hostOf(url);
   const matching = others.filter((t) => host !== undefined && hostOf(t.origin) === host);
-  return matching.length > 0 ? { ids: matching.map((t) => t.id), matched: true } : { ids: others.map((t) => t.id), matched: false };
+  return matching.length > 0
+    ? { ids: matching.map((t) => t.id), matched: true }
+    : { ids: others.map((t) => t.id), matched: false };
 }
 
 function named(ids: string[]): string {

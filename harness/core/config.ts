@@ -48,13 +48,20 @@ export interface RunConfig {
   /** Where run directories go. Default `reports`. */
   outDir: string;
   shard?: { index: number; count: number };
+  /**
+   * Runtime for targets that do not name one: `process` (default, no Docker needed) or `container`
+   * (every target on its own HTTPS hostname in a per-run Docker network).
+   */
+  runtime: "process" | "container";
+  /** Image overrides for the container runtime: implementation (or implementation/service) → image. */
+  images: Record<string, string>;
 }
 
 /** The embedded default: the probe plus two fedify-ref servers as local processes. */
 export const DEFAULT_CONFIG: RunConfig = {
   targets: [
-    { id: "fedify-a", implementation: "fedify-ref", runtime: "process" },
-    { id: "fedify-b", implementation: "fedify-ref", runtime: "process" },
+    { id: "fedify-a", implementation: "fedify-ref" },
+    { id: "fedify-b", implementation: "fedify-ref" },
   ],
   pairs: "all",
   concurrency: 4,
@@ -63,6 +70,8 @@ export const DEFAULT_CONFIG: RunConfig = {
   tls: false,
   expectations: [],
   outDir: "reports",
+  runtime: "process",
+  images: {},
 };
 
 /** A configuration problem the user can fix; the CLI exits 2 with the message. */
@@ -90,13 +99,18 @@ export function parseTargetSpec(text: string): TargetSpec {
     const [key, value = ""] = option.split("=");
     if (key === "runtime") {
       if (value !== "process" && value !== "container" && value !== "external") {
-        throw new ConfigError(`--target ${id}: runtime must be process, container or external, got '${value}'`);
+        throw new ConfigError(
+          `--target ${id}: runtime must be process, container or external, got '${value}'`,
+        );
       }
       spec.runtime = value;
     } else if (key === "origin") spec.origin = value;
     else if (key === "token") spec.token = value;
     else if (key === "defects") spec.defects = value.split("+").filter(Boolean);
-    else throw new ConfigError(`--target ${id}: unknown option '${key}' (expected runtime, origin, token or defects)`);
+    else
+      throw new ConfigError(
+        `--target ${id}: unknown option '${key}' (expected runtime, origin, token or defects)`,
+      );
   }
   return spec;
 }
@@ -127,12 +141,17 @@ export function resolveConfig(...layers: Array<Partial<RunConfig>>): RunConfig {
   }
   const ids = new Set<string>();
   for (const target of config.targets) {
-    if (target.id === "probe") throw new ConfigError("the target id 'probe' is reserved for the harness's own peer");
-    if (ids.has(target.id)) throw new ConfigError(`two targets share the id '${target.id}': ids must be unique`);
+    if (target.id === "probe")
+      throw new ConfigError("the target id 'probe' is reserved for the harness's own peer");
+    if (ids.has(target.id))
+      throw new ConfigError(`two targets share the id '${target.id}': ids must be unique`);
     ids.add(target.id);
     if (target.runtime === "external" && !target.origin) {
       throw new ConfigError(`target ${target.id} is external: give its origin (origin=https://…)`);
     }
+  }
+  if (config.runtime !== "process" && config.runtime !== "container") {
+    throw new ConfigError(`runtime must be process or container, got '${String(config.runtime)}'`);
   }
   if (!Number.isInteger(config.concurrency) || config.concurrency < 1) {
     throw new ConfigError(`concurrency must be a whole number ≥ 1, got ${config.concurrency}`);

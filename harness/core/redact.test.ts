@@ -19,8 +19,8 @@ afterEach(() => forgetSecrets());
 
 describe("registerSecret / redactText", () => {
   it("redacts registered values in raw, JSON-escaped and URL-encoded forms", () => {
-    registerSecret("tok/en+with\"quote");
-    const text = `raw tok/en+with"quote json ${JSON.stringify("tok/en+with\"quote")} url ${encodeURIComponent('tok/en+with"quote')}`;
+    registerSecret('tok/en+with"quote');
+    const text = `raw tok/en+with"quote json ${JSON.stringify('tok/en+with"quote')} url ${encodeURIComponent('tok/en+with"quote')}`;
     const out = redactText(text);
     expect(out).not.toContain("tok/en");
     expect(out).not.toContain("tok%2Fen");
@@ -43,12 +43,15 @@ describe("registerSecret / redactText", () => {
     expect(redactText(PEM.slice(0, 60))).not.toContain("PRIVATE KEY");
     // A registered PEM's key material is found even on one line.
     registerSecret(PEM);
-    const body = PEM.split("\n").filter((l) => l && !l.startsWith("-----")).join("");
+    const body = PEM.split("\n")
+      .filter((l) => l && !l.startsWith("-----"))
+      .join("");
     expect(redactText(`logged ${body}`)).toBe(`logged ${REDACTED}`);
   });
 
   it("redacts JWT-like tokens, Bearer credentials, credential members and query parameters", () => {
-    const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
+    const jwt =
+      "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
     expect(redactText(`token ${jwt} end`)).toBe(`token ${REDACTED} end`);
     expect(redactText("Authorization: Bearer abcdef123456")).toBe(`Authorization: Bearer ${REDACTED}`);
     expect(redactText('{"password": "hunter22", "name": "alice"}')).toBe(
@@ -65,7 +68,8 @@ describe("registerSecret / redactText", () => {
 
 describe("redactHeaders", () => {
   it("redacts credentials but keeps signatures and digests as evidence", () => {
-    const signature = 'keyId="https://a.test/users/alice#main-key",headers="(request-target) host date",signature="abc="';
+    const signature =
+      'keyId="https://a.test/users/alice#main-key",headers="(request-target) host date",signature="abc="';
     const out = redactHeaders({
       Authorization: "Bearer abcdef123456",
       Cookie: "session=1",
@@ -96,7 +100,9 @@ describe("redactHeaders", () => {
 
   it("redacts registered secrets inside other header values", () => {
     registerSecret("control-token-123");
-    expect(redactHeaders({ referer: "http://x/?t=control-token-123" }).referer).toBe(`http://x/?t=${REDACTED}`);
+    expect(redactHeaders({ referer: "http://x/?t=control-token-123" }).referer).toBe(
+      `http://x/?t=${REDACTED}`,
+    );
   });
 });
 
@@ -145,7 +151,11 @@ describe("redactCellResult", () => {
         {
           kind: "http",
           label: "call",
-          request: { method: "POST", url: "http://a/?token=the-control-token", headers: { "x-control-token": "t" } },
+          request: {
+            method: "POST",
+            url: "http://a/?token=the-control-token",
+            headers: { "x-control-token": "t" },
+          },
           response: { status: 200, headers: { "set-cookie": "s=1" }, body: '{"token":"abc123456"}' },
           at: new Date(0).toISOString(),
         },

@@ -234,7 +234,8 @@ function evidenceWith(evidence: Evidence, secrets: readonly string[]): Evidence 
     case "http": {
       const out: Evidence = { ...evidence, label, request: messageWith(evidence.request, secrets) };
       if (evidence.response) out.response = messageWith(evidence.response, secrets);
-      if (evidence.signature) out.signature = copy(evidence.signature, secrets, 0, new Set()) as typeof evidence.signature;
+      if (evidence.signature)
+        out.signature = copy(evidence.signature, secrets, 0, new Set()) as typeof evidence.signature;
       return out;
     }
     case "payload":
@@ -257,6 +258,20 @@ function evidenceWith(evidence: Evidence, secrets: readonly string[]): Evidence 
   }
 }
 
+/** {@link evidenceWith} that never throws: evidence that cannot be copied safely is replaced by a note. */
+function safeEvidence(evidence: Evidence, secrets: readonly string[]): Evidence {
+  try {
+    return evidenceWith(evidence, secrets);
+  } catch (error) {
+    // Never fall back to the raw evidence: it may hold a secret.
+    return {
+      kind: "note",
+      label: "evidence dropped",
+      text: `a piece of evidence could not be made safe to keep (${scrub(String((error as Error)?.message ?? error), secrets)})`,
+    };
+  }
+}
+
 /**
  * A redacted copy of a cell result: message, expected, observed, reproduce command and every piece
  * of evidence. The runner applies it to every result before anyone else sees it.
@@ -267,10 +282,11 @@ export function redactCellResult(result: CellResult, secrets: readonly string[] 
     ...result,
     message: scrub(result.message, list),
     reproduce: scrub(result.reproduce, list),
-    evidence: result.evidence.map((e) => evidenceWith(e, list)),
+    evidence: result.evidence.map((e) => safeEvidence(e, list)),
   };
   if (result.expected !== undefined) out.expected = scrub(result.expected, list);
   if (result.observed !== undefined) out.observed = scrub(result.observed, list);
-  if (result.expectation !== undefined) out.expectation = copy(result.expectation, list, 0, new Set()) as typeof result.expectation;
+  if (result.expectation !== undefined)
+    out.expectation = copy(result.expectation, list, 0, new Set()) as typeof result.expectation;
   return out;
 }

@@ -5,8 +5,8 @@
  * @module
  */
 import { join } from "node:path";
-import { readResults } from "../report/results-schema.ts";
 import { writeReports } from "../report/index.ts";
+import { readResults } from "../report/results-schema.ts";
 import { createResultsWriter } from "../report/writer.ts";
 import { validate } from "../validate/index.ts";
 import type { RunConfig } from "./config.ts";
@@ -129,12 +129,22 @@ export async function runSession(options: SessionOptions): Promise<SessionOutcom
     const wallMs = Date.now() - startedAt.getTime();
     const results = await writer.finish(interrupted ? "interrupted" : "completed", {
       finishedAt: new Date().toISOString(),
-      timing: { wallMs, waitingMs: outcome.waitingMs, workingMs: Math.max(0, outcome.cellMs - outcome.waitingMs) },
+      timing: {
+        wallMs,
+        waitingMs: outcome.waitingMs,
+        workingMs: Math.max(0, outcome.cellMs - outcome.waitingMs),
+      },
     });
     const stale = applyExpectations(results.cells, results.targets, expectations);
     await writeReports(runDir, results, { json: false, ...(baseline ? { previous: baseline } : {}) });
     const regressions = results.cells.filter((cell) => isRegression(cell, baselineVerdicts(baseline)));
-    return { results, runDir, regressions, stale, exitCode: interrupted ? 130 : regressions.length > 0 ? 1 : 0 };
+    return {
+      results,
+      runDir,
+      regressions,
+      stale,
+      exitCode: interrupted ? 130 : regressions.length > 0 ? 1 : 0,
+    };
   } finally {
     options.onEvent?.({ type: "stopping" });
     await run.stop();
@@ -154,7 +164,9 @@ function reproduceBase(config: RunConfig): string {
   const parts = ["npx fedicheck run"];
   const isDefault =
     config.targets.length === 2 &&
-    config.targets.every((t) => t.implementation === "fedify-ref" && !t.defects?.length && t.runtime !== "external");
+    config.targets.every(
+      (t) => t.implementation === "fedify-ref" && !t.defects?.length && t.runtime !== "external",
+    );
   if (!isDefault) {
     for (const t of config.targets) {
       const options = [

@@ -13,9 +13,10 @@ import { startProbe } from "../peer/probe.ts";
 import type { Probe } from "../peer/types.ts";
 import { createHttpClient } from "../protocol/http-client.ts";
 import type { HttpClient } from "../protocol/types.ts";
+import { type ContainerRun, hostMapDispatcher, startContainerTargets } from "../runtime/container.ts";
 import { startFedifyRefProcess } from "../runtime/process.ts";
 import { loadProfile } from "../runtime/profiles.ts";
-import { createTestCa } from "../runtime/test-ca.ts";
+import { createTestCa, type TestCa } from "../runtime/test-ca.ts";
 import { ConfigError, type RunConfig, type TargetSpec } from "./config.ts";
 import type { ImplementationProfile, Target } from "./model.ts";
 
@@ -49,31 +50,90 @@ export interface StartTargetsOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** The runtime a spec resolves to: its own, else the run's default where the profile allows it. */
+export function runtimeOf(
+  spec: TargetSpec,
+  config: Pick<RunConfig, "runtime">,
+): "process" | "container" | "external" {
+  if (spec.runtime) return spec.runtime;
+  if (spec.origin) return "external";
+  const profile = loadProfile(spec.implementation);
+  return profile.runtimes.includes(config.runtime) ? config.runtime : (profile.runtimes[0] ?? "external");
+}
+
 /** Starts the probe and every configured target in parallel. */
 export async function startTargets(config: RunConfig, options: StartTargetsOptions): Promise<RunTargets> {
-  const ca = config.tls ? await createTestCa({ commonName: `fedicheck run ${options.runId}` }) : undefined;
-  const leaf = ca ? await ca.issue(["127.0.0.1", "localhost"]) : undefined;
-  const probe = await startProbe({
-    ...(leaf ? { tls: { cert: leaf.certPem, key: leaf.keyPem } } : {}),
-    client: { ...(ca ? { ca: [ca.certPem] } : {}) },
+  const specs = config.targets.map((spec) => {
+    try {
+      return { ...spec, runtime: runtimeOf(spec, config) };
+    } catch (error) {
+      throw new ConfigError(`target ${spec.id}: ${reason(error)}`);
+    }
   });
-  const probeProfile = loadProfile("probe");
+  const inContainers = specs.filter((s) => s.runtime === "container");
+  if (inContainers.length > 0 && specs.some((s) => s.runtime === "process")) {
+    // Containers reach each other by name on the run network; a local process is not on it.
+    throw new ConfigError(
+      "mix of process and container targets: use one runtime for all non-external targets",
+    );
+  }
+  const ca =
+    config.tls || inContainers.length > 0
+      ? await createTestCa({ commonName: `fedicheck run ${options.runId}` })
+      : undefined;
+  const containers =
+    inContainers.length > 0 && ca
+      ? await startContainerTargets(inContainers, {
+          runId: options.runId,
+          ca,
+          images: config.images,
+          handleSignals: false,
+          ...(options.signal ? { signal: options.signal } : {}),
+        }).catch((error: unknown) => {
+          throw new TargetStartError(reason(error));
+        })
+      : undefined;
+  try {
+    return await startRest(specs, { ...options, ca, containers });
+  } catch (error) {
+    await containers?.stop();
+    throw error;
+  }
+}
+
+async function startRest(
+  specs: TargetSpec[],
+  options: StartTargetsOptions & { ca: TestCa | undefined; containers: ContainerRun | undefined },
+): Promise<RunTargets> {
+  const { ca, containers } = options;
+  const leaf = ca && !containers ? await ca.issue(["127.0.0.1", "localhost"]) : undefined;
+  const probe = containers?.probe
+    ? await startProbe(containers.probe)
+    : await startProbe({
+        ...(leaf ? { tls: { cert: leaf.certPem, key: leaf.keyPem } } : {}),
+        client: { ...(ca ? { ca: [ca.certPem] } : {}) },
+      });
   const probeTarget: Target = {
     id: "probe",
     implementation: "probe",
-    version: probeProfile.version,
+    version: loadProfile("probe").version,
     origin: probe.origin,
     runtime: "process",
     capabilities: [...PROBE_CAPABILITIES],
     driver: createProbeDriver(probe),
   };
-
+  const processCa = ca && leaf ? { caPem: ca.certPem, ...leaf } : undefined;
   const settled = await Promise.allSettled(
-    config.targets.map((spec) => startOne(spec, { ca: ca && leaf ? { caPem: ca.certPem, ...leaf } : undefined })),
+    specs.map((spec) =>
+      spec.runtime === "container" && containers
+        ? containerTarget(spec, containers)
+        : startOne(spec, { ca: processCa }),
+    ),
   );
   const started = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
   const http = createHttpClient({
     ...(ca ? { ca: [ca.certPem] } : {}),
+    ...(containers ? { hostMap: containers.hostMap } : {}),
     allowHosts: [probe.origin, ...started.map((s) => s.target.origin)].map((o) => new URL(o).hostname),
   });
   let stopped = false;
@@ -89,13 +149,42 @@ export async function startTargets(config: RunConfig, options: StartTargetsOptio
     ]);
     await probe.close();
     await http.close();
+    await containers?.stop();
   };
-  const failures = settled.flatMap((s, i) => (s.status === "rejected" ? [`${config.targets[i]?.id}: ${reason(s.reason)}`] : []));
+  const failures = settled.flatMap((s, i) =>
+    s.status === "rejected" ? [`${specs[i]?.id}: ${reason(s.reason)}`] : [],
+  );
   if (failures.length > 0) {
     await stop();
     throw new TargetStartError(`could not start ${failures.join("; ")}`);
   }
   return { probe, targets: [probeTarget, ...started.map((s) => s.target)], http, stop };
+}
+
+/** A target the container runtime started: only fedify-ref has a driver that needs no provisioning yet. */
+async function containerTarget(spec: TargetSpec, run: ContainerRun): Promise<Started> {
+  const started = run.targets.find((t) => t.spec.id === spec.id);
+  if (!started) throw new Error(`the container runtime did not start ${spec.id}`);
+  if (started.implementation !== "fedify-ref" || !started.controlToken) {
+    throw new ConfigError(
+      `target ${spec.id}: ${started.implementation} containers start, but account provisioning through its driver is not wired yet; run it yourself and use runtime=external,origin=…,token=…`,
+    );
+  }
+  const dispatcher = hostMapDispatcher(run);
+  const driver = createFedifyRefDriver({ url: started.origin, token: started.controlToken, dispatcher });
+  return {
+    target: {
+      id: spec.id,
+      implementation: started.implementation,
+      version: started.version,
+      origin: started.origin,
+      runtime: "container",
+      capabilities: [...driver.capabilities],
+      driver,
+      logs: () => started.logs(),
+    },
+    stop: () => dispatcher.close(),
+  };
 }
 
 function reason(error: unknown): string {
@@ -112,7 +201,7 @@ async function startOne(
   } catch (error) {
     throw new ConfigError(`target ${spec.id}: ${reason(error)}`);
   }
-  const runtime = spec.runtime ?? profile.runtimes[0] ?? "external";
+  const runtime = spec.runtime ?? "external";
   if (!profile.runtimes.includes(runtime)) {
     throw new ConfigError(
       `target ${spec.id}: ${profile.id} cannot run as '${runtime}' (it supports: ${profile.runtimes.join(", ")})`,
@@ -121,26 +210,42 @@ async function startOne(
   const info = { id: spec.id, implementation: profile.id, version: profile.version, runtime };
   if (runtime === "process") {
     if (profile.driver !== "fedify-ref") {
-      throw new ConfigError(`target ${spec.id}: only fedify-ref runs as a local process; use runtime=external or container`);
+      throw new ConfigError(
+        `target ${spec.id}: only fedify-ref runs as a local process; use runtime=external or container`,
+      );
     }
     const proc = await startFedifyRefProcess({
       name: spec.id,
       ...(spec.defects?.length ? { defects: spec.defects } : {}),
       ...(options.ca ? { https: options.ca } : {}),
     });
-    const driver = createFedifyRefDriver({ url: proc.url, token: proc.token, ...(proc.caPem ? { ca: proc.caPem } : {}) });
+    const driver = createFedifyRefDriver({
+      url: proc.url,
+      token: proc.token,
+      ...(proc.caPem ? { ca: proc.caPem } : {}),
+    });
     return {
-      target: { ...info, origin: proc.origin, capabilities: [...driver.capabilities], driver, logs: () => proc.logs() },
+      target: {
+        ...info,
+        origin: proc.origin,
+        capabilities: [...driver.capabilities],
+        driver,
+        logs: () => proc.logs(),
+      },
       stop: () => proc.stop(),
     };
   }
   if (runtime === "external") {
-    if (!spec.origin) throw new ConfigError(`target ${spec.id} is external: give its origin (origin=https://…)`);
+    if (!spec.origin)
+      throw new ConfigError(`target ${spec.id} is external: give its origin (origin=https://…)`);
     const token = resolveToken(spec);
     const driver = externalDriver(profile, spec.origin, token);
-    return { target: { ...info, origin: spec.origin, capabilities: [...driver.capabilities], driver }, stop: async () => {} };
+    return {
+      target: { ...info, origin: spec.origin, capabilities: [...driver.capabilities], driver },
+      stop: async () => {},
+    };
   }
-  throw new ConfigError(`target ${spec.id}: the container runtime is started with --runtime container`);
+  throw new ConfigError(`target ${spec.id}: runtime '${runtime}' is not handled here`);
 }
 
 /** A token given as `env:NAME` is read from the environment so it never sits on a command line. */
@@ -149,18 +254,26 @@ function resolveToken(spec: TargetSpec): string | undefined {
   if (!spec.token.startsWith("env:")) return spec.token;
   const name = spec.token.slice(4);
   const value = process.env[name];
-  if (!value) throw new ConfigError(`target ${spec.id}: the environment variable ${name} holding its token is not set`);
+  if (!value)
+    throw new ConfigError(`target ${spec.id}: the environment variable ${name} holding its token is not set`);
   return value;
 }
 
 function externalDriver(profile: ImplementationProfile, origin: string, token: string | undefined): Driver {
-  const common = { implementation: profile.id, origin, ...(token ? { token } : {}), capabilities: profile.capabilities };
+  const common = {
+    implementation: profile.id,
+    origin,
+    ...(token ? { token } : {}),
+    capabilities: profile.capabilities,
+  };
   switch (profile.driver) {
     case "mastodon-api":
       return createMastodonApiDriver(common);
     case "misskey-api":
       return createMisskeyApiDriver(common);
     default:
-      throw new ConfigError(`${profile.id} has driver '${profile.driver}', which cannot reach an external server`);
+      throw new ConfigError(
+        `${profile.id} has driver '${profile.driver}', which cannot reach an external server`,
+      );
   }
 }

@@ -5,12 +5,15 @@ import {
   attachmentViewOf,
   createFedifyRefDriver,
   FEDIFY_REF_CAPABILITIES,
-  type FedifyRefPostRecord,
   FedifyRefError,
+  type FedifyRefPostRecord,
   postViewOf,
 } from "./fedify-ref.ts";
 
-function record(object: Record<string, unknown>, extra: Partial<FedifyRefPostRecord> = {}): FedifyRefPostRecord {
+function record(
+  object: Record<string, unknown>,
+  extra: Partial<FedifyRefPostRecord> = {},
+): FedifyRefPostRecord {
   return { uri: String(object.id), local: false, object, likes: 0, announces: 0, ...extra };
 }
 
@@ -61,20 +64,31 @@ describe("postViewOf", () => {
 
   it("takes the server's visibility, else derives it from addressing", () => {
     const base = { id: "https://b.test/o", type: "Note", content: "x" };
-    expect(postViewOf(record({ ...base, to: ["https://a.test/users/alice"] }, { visibility: "followers" })).visibility).toBe(
+    expect(
+      postViewOf(record({ ...base, to: ["https://a.test/users/alice"] }, { visibility: "followers" }))
+        .visibility,
+    ).toBe("followers");
+    expect(
+      postViewOf(record({ ...base, cc: "https://www.w3.org/ns/activitystreams#Public" })).visibility,
+    ).toBe("unlisted");
+    expect(postViewOf(record({ ...base, to: "https://b.test/users/bob/followers" })).visibility).toBe(
       "followers",
     );
-    expect(postViewOf(record({ ...base, cc: "https://www.w3.org/ns/activitystreams#Public" })).visibility).toBe("unlisted");
-    expect(postViewOf(record({ ...base, to: "https://b.test/users/bob/followers" })).visibility).toBe("followers");
     expect(
       postViewOf(
-        record({ ...base, to: "https://a.test/users/alice", tag: { type: "Mention", href: "https://a.test/users/alice" } }),
+        record({
+          ...base,
+          to: "https://a.test/users/alice",
+          tag: { type: "Mention", href: "https://a.test/users/alice" },
+        }),
       ).visibility,
     ).toBe("direct");
   });
 
   it("reads attachments of every shape", () => {
-    expect(attachmentViewOf({ type: "Document", mediaType: "image/png", url: "https://x/a.png", name: "alt" })).toEqual({
+    expect(
+      attachmentViewOf({ type: "Document", mediaType: "image/png", url: "https://x/a.png", name: "alt" }),
+    ).toEqual({
       kind: "image",
       url: "https://x/a.png",
       mediaType: "image/png",
@@ -83,16 +97,30 @@ describe("postViewOf", () => {
     expect(
       attachmentViewOf({
         type: "Document",
-        url: [{ type: "Link", href: "https://x/v.webm", mediaType: "video/webm" }, { type: "Link", href: "https://x/v.mp4" }],
+        url: [
+          { type: "Link", href: "https://x/v.webm", mediaType: "video/webm" },
+          { type: "Link", href: "https://x/v.mp4" },
+        ],
       }),
     ).toEqual({ kind: "video", url: "https://x/v.webm", mediaType: "video/webm" });
-    expect(attachmentViewOf({ type: "Audio", url: { type: "Link", href: "https://x/a" }, summary: "alt in summary" })).toEqual({
+    expect(
+      attachmentViewOf({
+        type: "Audio",
+        url: { type: "Link", href: "https://x/a" },
+        summary: "alt in summary",
+      }),
+    ).toEqual({
       kind: "audio",
       url: "https://x/a",
       description: "alt in summary",
     });
-    expect(attachmentViewOf({ type: "Link", href: "https://x/page" })).toEqual({ kind: "link", url: "https://x/page" });
-    expect(attachmentViewOf({ type: "Document", mediaType: "application/x-thing", url: "https://x/t" })?.kind).toBe("unknown");
+    expect(attachmentViewOf({ type: "Link", href: "https://x/page" })).toEqual({
+      kind: "link",
+      url: "https://x/page",
+    });
+    expect(
+      attachmentViewOf({ type: "Document", mediaType: "application/x-thing", url: "https://x/t" })?.kind,
+    ).toBe("unknown");
     expect(attachmentViewOf("https://x/bare")).toEqual({ kind: "link", url: "https://x/bare" });
     expect(attachmentViewOf({ type: "Document" })).toBeUndefined();
   });
@@ -135,16 +163,26 @@ describe("createFedifyRefDriver against a server over HTTPS", () => {
       content: "Hello\n\nworld",
       hashtags: ["Tag"],
       sensitive: true,
-      attachments: [{ mediaType: "image/png", data: new Uint8Array([137, 80, 78, 71]), description: "four bytes" }],
+      attachments: [
+        { mediaType: "image/png", data: new Uint8Array([137, 80, 78, 71]), description: "four bytes" },
+      ],
       language: "en",
     });
     expect(ref.uri).toBe(`${server.origin}/objects/${ref.localId}`);
     const own = await driver.receivedPost(account, ref.uri);
-    expect(own).toMatchObject({ text: "Hello world #Tag", hashtags: ["tag"], sensitive: true, language: "en", webUrl: ref.url });
+    expect(own).toMatchObject({
+      text: "Hello world #Tag",
+      hashtags: ["tag"],
+      sensitive: true,
+      language: "en",
+      webUrl: ref.url,
+    });
     const media = own!.attachments[0]!;
     expect(media).toMatchObject({ kind: "image", mediaType: "image/png", description: "four bytes" });
     const agent = new (await import("undici")).Agent({ connect: { rejectUnauthorized: false } });
-    const bytes = await (await (await import("undici")).fetch(media.url, { dispatcher: agent })).arrayBuffer();
+    const bytes = await (
+      await (await import("undici")).fetch(media.url, { dispatcher: agent })
+    ).arrayBuffer();
     expect([...new Uint8Array(bytes)]).toEqual([137, 80, 78, 71]);
     await agent.close();
 
@@ -158,12 +196,22 @@ describe("createFedifyRefDriver against a server over HTTPS", () => {
 
   it("posts raw objects, filling only what is absent", async () => {
     const account = await driver.provisionAccount("raw");
-    const ref = await driver.postRaw!(account, { type: "Question", name: "Poll?", oneOf: [{ type: "Note", name: "yes" }] }, {});
+    const ref = await driver.postRaw!(
+      account,
+      { type: "Question", name: "Poll?", oneOf: [{ type: "Note", name: "yes" }] },
+      {},
+    );
     const view = await driver.receivedPost(account, ref.uri);
     expect(view?.raw).toMatchObject({
       object: { type: "Question", name: "Poll?", attributedTo: account.actorId, id: ref.uri },
     });
-    expect((view?.raw as { object: { published?: string } }).object.published).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect((view!.raw as { object: { published?: string } }).object.published).toMatch(/^\d{4}-\d\d-\d\dT/);
+  });
+
+  it("forgets everything on reset", async () => {
+    await driver.provisionAccount("short_lived");
+    expect(await driver.control("POST", "reset")).toEqual({ reset: true });
+    expect(await driver.control("GET", "actors")).toEqual({ actors: [] });
   });
 
   it("answers null for what the server does not hold, and errors with the server's words", async () => {

@@ -16,9 +16,18 @@ import type {
   PostView,
   Visibility,
 } from "./driver.ts";
-import { attachmentKindFromMediaType, extractHashtags, extractLinks, htmlToText, normaliseHashtag } from "./normalise.ts";
+import {
+  attachmentKindFromMediaType,
+  extractHashtags,
+  extractLinks,
+  htmlToText,
+  normaliseHashtag,
+} from "./normalise.ts";
 
-/** What fedify-ref can do. */
+/**
+ * What fedify-ref can do (as fixtures/profiles/fedify-ref.json declares). Posts may also carry
+ * attachment bytes, which the server hosts, but media upload is left undeclared like the profile.
+ */
 export const FEDIFY_REF_CAPABILITIES: readonly Capability[] = [
   "follow",
   "locked-accounts",
@@ -36,7 +45,6 @@ export const FEDIFY_REF_CAPABILITIES: readonly Capability[] = [
   "delete",
   "like",
   "announce",
-  "media-upload",
   "webfinger",
   "nodeinfo",
   "signature-cavage",
@@ -154,7 +162,9 @@ export function postViewOf(record: FedifyRefPostRecord): PostView {
   const mapped = contentMap.find(([, text]) => typeof text === "string") as [string, string] | undefined;
   const html = typeof object.content === "string" ? object.content : (mapped?.[1] ?? "");
   const tags = asArray(object.tag).filter(isObject);
-  const mentions = [...new Set(tags.filter((t) => typesOf(t).includes("Mention")).flatMap((t) => idsOf(t.href)))];
+  const mentions = [
+    ...new Set(tags.filter((t) => typesOf(t).includes("Mention")).flatMap((t) => idsOf(t.href))),
+  ];
   const hashtags = new Set(
     tags
       .filter((t) => typesOf(t).includes("Hashtag") && typeof t.name === "string")
@@ -242,7 +252,8 @@ export function createFedifyRefDriver(options: FedifyRefDriverOptions): Driver &
       parsed = { error: text.slice(0, 500) };
     }
     if (!response.ok) {
-      const message = isObject(parsed) && typeof parsed.error === "string" ? parsed.error : text.slice(0, 500);
+      const message =
+        isObject(parsed) && typeof parsed.error === "string" ? parsed.error : text.slice(0, 500);
       throw new FedifyRefError(response.status, `${method} ${route}`, message);
     }
     return parsed;
@@ -271,7 +282,15 @@ export function createFedifyRefDriver(options: FedifyRefDriverOptions): Driver &
 
   function postBody(account: Account, input: PostInput): Json {
     const body: Json = { actor: account.username, content: input.content };
-    for (const key of ["visibility", "contentWarning", "sensitive", "mentions", "hashtags", "inReplyTo", "language"] as const) {
+    for (const key of [
+      "visibility",
+      "contentWarning",
+      "sensitive",
+      "mentions",
+      "hashtags",
+      "inReplyTo",
+      "language",
+    ] as const) {
       if (input[key] !== undefined) body[key] = input[key];
     }
     const media = attachments(input);
@@ -290,7 +309,11 @@ export function createFedifyRefDriver(options: FedifyRefDriverOptions): Driver &
     control,
 
     async provisionAccount(name) {
-      const actor = (await control("POST", "actors", { name })) as { username: string; handle: string; actorId: string };
+      const actor = (await control("POST", "actors", { name })) as {
+        username: string;
+        handle: string;
+        actorId: string;
+      };
       return { username: actor.username, handle: actor.handle, actorId: actor.actorId };
     },
     async setLocked(account, locked) {
@@ -303,17 +326,23 @@ export function createFedifyRefDriver(options: FedifyRefDriverOptions): Driver &
       await control("POST", "unfollow", { actor: account.username, target: actorId });
     },
     async followState(account, actorId) {
-      const result = (await control("GET", `following?${q({ actor: account.username, target: actorId })}`)) as {
+      const result = (await control(
+        "GET",
+        `following?${q({ actor: account.username, target: actorId })}`,
+      )) as {
         state: FollowState;
       };
       return result.state;
     },
     async followers(account) {
-      return ((await control("GET", `followers?${q({ actor: account.username })}`)) as { followers: string[] }).followers;
+      return (
+        (await control("GET", `followers?${q({ actor: account.username })}`)) as { followers: string[] }
+      ).followers;
     },
     async followRequests(account) {
-      return ((await control("GET", `follow-requests?${q({ actor: account.username })}`)) as { requests: string[] })
-        .requests;
+      return (
+        (await control("GET", `follow-requests?${q({ actor: account.username })}`)) as { requests: string[] }
+      ).requests;
     },
     async acceptFollow(account, follower) {
       await control("POST", "accept", { actor: account.username, follower });
@@ -345,7 +374,9 @@ export function createFedifyRefDriver(options: FedifyRefDriverOptions): Driver &
     },
 
     async lookupActor(account, actorIdOrHandle) {
-      const result = await orNull(control("POST", "lookup", { actor: account.username, query: actorIdOrHandle }));
+      const result = await orNull(
+        control("POST", "lookup", { actor: account.username, query: actorIdOrHandle }),
+      );
       if (!isObject(result) || result.kind !== "actor" || typeof result.id !== "string") return null;
       return { id: result.id, raw: result.object };
     },
@@ -369,7 +400,9 @@ export function createFedifyRefDriver(options: FedifyRefDriverOptions): Driver &
         notifications: Array<{ type: string; actor: string; object?: string }>;
       };
       return result.notifications.map((n) => ({
-        type: NOTIFICATION_TYPES.has(n.type as NotificationView["type"]) ? (n.type as NotificationView["type"]) : "other",
+        type: NOTIFICATION_TYPES.has(n.type as NotificationView["type"])
+          ? (n.type as NotificationView["type"])
+          : "other",
         actor: n.actor,
         ...(n.object === undefined ? {} : { object: n.object }),
         raw: n,

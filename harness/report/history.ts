@@ -167,12 +167,19 @@ export function summarize(results: RunResults): RunSummary {
 }
 
 /** Newest first: by start time, then run id (ids of one start second are sortable too). */
-function newestFirst(a: { startedAt: string; runId: string }, b: { startedAt: string; runId: string }): number {
+function newestFirst(
+  a: { startedAt: string; runId: string },
+  b: { startedAt: string; runId: string },
+): number {
   return b.startedAt.localeCompare(a.startedAt) || b.runId.localeCompare(a.runId);
 }
 
-/** Runs that {@link PruneOptions} remove from `newest` (newest first). */
-function selectPruned(newest: RunSummary[], options: PruneOptions): RunSummary[] {
+/**
+ * The runs that {@link HistoryStore.prune} would remove from `newest` (a list, newest first, as
+ * {@link HistoryStore.list} gives it); nothing is removed. `fedicheck history prune --dry-run` uses it.
+ * @throws {TypeError} without a rule, or with a negative or fractional `keep`.
+ */
+export function runsToPrune(newest: RunSummary[], options: PruneOptions): RunSummary[] {
   const { keep, olderThanDays } = options;
   if (keep === undefined && olderThanDays === undefined) {
     throw new TypeError("prune needs keep or olderThanDays; refusing to guess which runs to remove");
@@ -184,9 +191,12 @@ function selectPruned(newest: RunSummary[], options: PruneOptions): RunSummary[]
     throw new TypeError(`prune: olderThanDays must be a number ≥ 0, got ${olderThanDays}`);
   }
   const cutoff =
-    olderThanDays === undefined ? undefined : (options.now ?? new Date()).getTime() - olderThanDays * 86_400_000;
+    olderThanDays === undefined
+      ? undefined
+      : (options.now ?? new Date()).getTime() - olderThanDays * 86_400_000;
   return newest.filter(
-    (run, index) => (keep !== undefined && index >= keep) || (cutoff !== undefined && Date.parse(run.startedAt) < cutoff),
+    (run, index) =>
+      (keep !== undefined && index >= keep) || (cutoff !== undefined && Date.parse(run.startedAt) < cutoff),
   );
 }
 
@@ -206,7 +216,16 @@ export function flakeRates(runs: readonly RunResults[]): CheckFlakeRate[] {
     for (const cell of run.cells) {
       let stat = stats.get(cell.checkId);
       if (stat === undefined) {
-        stat = { checkId: cell.checkId, title: "", runs: 0, cells: 0, flaky: 0, transitions: 0, flips: 0, rate: 0 };
+        stat = {
+          checkId: cell.checkId,
+          title: "",
+          runs: 0,
+          cells: 0,
+          flaky: 0,
+          transitions: 0,
+          flips: 0,
+          rate: 0,
+        };
         stats.set(cell.checkId, stat);
       }
       if (stat.lastRun !== run.runId) {
@@ -225,7 +244,12 @@ export function flakeRates(runs: readonly RunResults[]): CheckFlakeRate[] {
       last.set(key, cell.verdict);
     }
   }
-  return sortRates([...stats.values()].map(({ lastRun: _, ...s }) => ({ ...s, rate: s.transitions === 0 ? 0 : s.flips / s.transitions })));
+  return sortRates(
+    [...stats.values()].map(({ lastRun: _, ...s }) => ({
+      ...s,
+      rate: s.transitions === 0 ? 0 : s.flips / s.transitions,
+    })),
+  );
 }
 
 function sortRates(rates: CheckFlakeRate[]): CheckFlakeRate[] {
@@ -261,13 +285,19 @@ function assertRunId(runId: string, location: string): void {
 async function openDirectory(location: string): Promise<HistoryStore> {
   const info = await stat(location).catch(() => undefined);
   if (info !== undefined && !info.isDirectory()) {
-    throw new HistoryStoreError(`${location} is neither a directory nor a SQLite file; pass another --store.`, location);
+    throw new HistoryStoreError(
+      `${location} is neither a directory nor a SQLite file; pass another --store.`,
+      location,
+    );
   }
   await mkdir(location, { recursive: true });
   const marker = join(location, DIRECTORY_MARKER);
   const markerText = await readFile(marker, "utf8").catch(() => undefined);
   if (markerText === undefined) {
-    await writeFile(marker, `${JSON.stringify({ format: HISTORY_FORMAT_VERSION, kind: "fedicheck-history" })}\n`);
+    await writeFile(
+      marker,
+      `${JSON.stringify({ format: HISTORY_FORMAT_VERSION, kind: "fedicheck-history" })}\n`,
+    );
   } else {
     let format: unknown;
     try {
@@ -309,11 +339,15 @@ async function openDirectory(location: string): Promise<HistoryStore> {
   };
 
   const files = async () =>
-    (await readdir(location)).filter((f) => f.endsWith(".json") && f !== DIRECTORY_MARKER && !f.startsWith("."));
+    (await readdir(location)).filter(
+      (f) => f.endsWith(".json") && f !== DIRECTORY_MARKER && !f.startsWith("."),
+    );
 
   /** Every stored run with the file holding it; files are read in full (the price of plain files). */
   const all = async (): Promise<Array<{ file: string; results: RunResults }>> => {
-    const entries = await Promise.all((await files()).map(async (file) => ({ file, results: await load(file) })));
+    const entries = await Promise.all(
+      (await files()).map(async (file) => ({ file, results: await load(file) })),
+    );
     return entries.sort((a, b) => newestFirst(a.results, b.results));
   };
 
@@ -362,7 +396,12 @@ async function openDirectory(location: string): Promise<HistoryStore> {
     async prune(options) {
       open();
       const runs = await all();
-      const gone = new Set(selectPruned(runs.map((e) => summarize(e.results)), options).map((s) => s.runId));
+      const gone = new Set(
+        runsToPrune(
+          runs.map((e) => summarize(e.results)),
+          options,
+        ).map((s) => s.runId),
+      );
       const removed = runs.filter((e) => gone.has(e.results.runId));
       await Promise.all(removed.map((e) => rm(join(location, e.file), { force: true })));
       return removed.map((e) => summarize(e.results));
@@ -591,7 +630,7 @@ async function openSqlite(location: string): Promise<HistoryStore> {
     },
     async prune(options) {
       return use("pruning runs", () => {
-        const removed = selectPruned(statements.list.all().map(summaryOf), options);
+        const removed = runsToPrune(statements.list.all().map(summaryOf), options);
         db.transaction(() => {
           for (const run of removed) statements.deleteRun.run(run.runId);
         })();
@@ -657,7 +696,10 @@ function prepareSchema(db: SqliteDatabase, location: string): void {
       .all()
       .map((r) => r.name);
   } catch (error) {
-    throw new HistoryStoreError(`${location} is not a readable SQLite database (${(error as Error).message}). ${hint}`, location);
+    throw new HistoryStoreError(
+      `${location} is not a readable SQLite database (${(error as Error).message}). ${hint}`,
+      location,
+    );
   }
   if (tables.length === 0) {
     db.exec("BEGIN");
@@ -678,7 +720,9 @@ function prepareSchema(db: SqliteDatabase, location: string): void {
       location,
     );
   }
-  const row = db.prepare<[], { version: number }>("SELECT MAX(version) AS version FROM fedicheck_schema").get();
+  const row = db
+    .prepare<[], { version: number }>("SELECT MAX(version) AS version FROM fedicheck_schema")
+    .get();
   const version = row?.version;
   if (version !== HISTORY_FORMAT_VERSION) {
     throw new HistoryStoreError(
@@ -707,7 +751,11 @@ export interface HistoryContext {
  * for `writeReports(runDir, results, { ...context })`. `depth` is how many earlier runs feed the
  * trends; default 20.
  */
-export async function historyContext(store: HistoryStore, current: RunResults, depth = 20): Promise<HistoryContext> {
+export async function historyContext(
+  store: HistoryStore,
+  current: RunResults,
+  depth = 20,
+): Promise<HistoryContext> {
   const previous = await store.previous(current.runId);
   const history = (await store.recent(depth + 1))
     .filter((r) => r.runId !== current.runId && r.startedAt <= current.startedAt)
@@ -728,12 +776,23 @@ export interface HistoryAnalysis {
 }
 
 /** Computes {@link HistoryAnalysis} for `current` from the store (`depth` earlier runs, default 20). */
-export async function analyzeHistory(store: HistoryStore, current: RunResults, depth = 20): Promise<HistoryAnalysis> {
+export async function analyzeHistory(
+  store: HistoryStore,
+  current: RunResults,
+  depth = 20,
+): Promise<HistoryAnalysis> {
   const { previous, history } = await historyContext(store, current, depth);
   const runs = [...history, current];
-  const analysis: HistoryAnalysis = { trend: trend(runs), flakes: flakes(runs), flakeRates: flakeRates(runs) };
+  const analysis: HistoryAnalysis = {
+    trend: trend(runs),
+    flakes: flakes(runs),
+    flakeRates: flakeRates(runs),
+  };
   if (previous !== undefined) {
-    analysis.diff = { against: { runId: previous.runId, startedAt: previous.startedAt }, ...diffRuns(previous, current) };
+    analysis.diff = {
+      against: { runId: previous.runId, startedAt: previous.startedAt },
+      ...diffRuns(previous, current),
+    };
   }
   return analysis;
 }

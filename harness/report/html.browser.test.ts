@@ -221,6 +221,13 @@ describe.skipIf(!HAVE_CHROMIUM)(title, () => {
       .evaluateAll((tds: PageElement[]) => tds.map((td) => td.textContent));
     expect(signed).toEqual(expect.arrayContaining(["hostSIGNED", "dateSIGNED", "digestSIGNED"]));
     await page.screenshot({ path: join(SCREENSHOTS, "04-cell-detail.png") });
+    // The validator chips at the top jump to the highlighted line.
+    await expect(drawer.locator(".fsum .fchip.error").textContent()).resolves.toBe("AS-03 /object/published");
+    await drawer.locator(".fsum .fchip.error").click();
+    await page.waitForTimeout(700);
+    const box = (await highlighted.boundingBox())!;
+    expect(box.y).toBeGreaterThan(0);
+    expect(box.y + box.height).toBeLessThan(900);
     await payload.scrollIntoViewIfNeeded();
     await payload.locator(".finding").first().click();
     await page.waitForTimeout(400);

@@ -22,7 +22,9 @@ describe("docker-compose.yml", () => {
   });
 
   it("mounts config files that are committed and match the profiles, and no stale ones", () => {
-    expect(filesUnder(join(REPO_ROOT, COMPOSE_FILES_DIR)).sort()).toEqual(Object.keys(rendering.files).sort());
+    expect(filesUnder(join(REPO_ROOT, COMPOSE_FILES_DIR)).sort()).toEqual(
+      Object.keys(rendering.files).sort(),
+    );
     for (const [path, content] of Object.entries(rendering.files)) {
       expect(readFileSync(join(REPO_ROOT, path), "utf8"), path).toBe(content);
     }
@@ -50,10 +52,16 @@ describe("docker-compose.yml", () => {
       return;
     }
     const profiles = ["mastodon", "gotosocial", "misskey", "akkoma"].flatMap((p) => ["--profile", p]);
-    const output = execFileSync("docker-compose", ["-f", "docker-compose.yml", ...profiles, "config", "--services"], {
-      cwd: REPO_ROOT,
-      encoding: "utf8",
-    });
-    expect(output.split("\n")).toEqual(expect.arrayContaining(["certs", "probe-main", "mastodon-web", "gotosocial-main"]));
+    const output = execFileSync(
+      "docker-compose",
+      ["-f", "docker-compose.yml", ...profiles, "config", "--services"],
+      {
+        cwd: REPO_ROOT,
+        encoding: "utf8",
+      },
+    );
+    expect(output.split("\n")).toEqual(
+      expect.arrayContaining(["certs", "probe-main", "mastodon-web", "gotosocial-main"]),
+    );
   });
 });

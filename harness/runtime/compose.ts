@@ -73,7 +73,9 @@ export function renderCompose(): ComposeRendering {
   }
   const document = {
     services,
-    networks: { [NETWORK]: { ipam: { config: [{ subnet: COMPOSE_SUBNET }] }, labels: { "fedicheck.stack": "compose" } } },
+    networks: {
+      [NETWORK]: { ipam: { config: [{ subnet: COMPOSE_SUBNET }] }, labels: { "fedicheck.stack": "compose" } },
+    },
     volumes: { [CERTS_VOLUME]: {}, [SYSTEM_CERTS_VOLUME]: {} },
   };
   const header = [
@@ -98,26 +100,35 @@ export function composeName(spec: ContainerSpec): string {
   return `${spec.targetId}-${spec.service}`;
 }
 
-function composeService(plan: TargetPlan, spec: ContainerSpec, files: Record<string, string>, always: boolean): unknown {
+function composeService(
+  plan: TargetPlan,
+  spec: ContainerSpec,
+  files: Record<string, string>,
+  always: boolean,
+): unknown {
   const volumes = [`${CERTS_VOLUME}:/fedicheck:ro`];
   // Init steps run in a copy of their service: they share its rendered files.
   const owner = "step" in spec ? spec.service.slice(0, -(String(spec.step).length + 1)) : spec.service;
   for (const file of spec.files) {
-    if (file.source === "system-bundle") volumes.push(`${SYSTEM_CERTS_VOLUME}:${file.path.replace(/\/[^/]+$/, "")}:ro`);
+    if (file.source === "system-bundle")
+      volumes.push(`${SYSTEM_CERTS_VOLUME}:${file.path.replace(/\/[^/]+$/, "")}:ro`);
     if (file.source === "template") {
       const local = `${COMPOSE_FILES_DIR}/${spec.targetId}/${owner}${file.path}`;
       files[local] = file.content;
       volumes.push(`./${local}:${file.path}:ro`);
     }
   }
-  const dependsOn: Record<string, { condition: string }> = { certs: { condition: "service_completed_successfully" } };
+  const dependsOn: Record<string, { condition: string }> = {
+    certs: { condition: "service_completed_successfully" },
+  };
   for (const dependency of spec.dependsOn) {
     const target = plan.services.find((s) => s.service === dependency);
     if (target) dependsOn[composeName(target)] = { condition: "service_started" };
   }
   const init = "step" in spec;
   if (!init && spec.role !== "companion" && spec.role !== "front") {
-    for (const step of plan.init) dependsOn[composeName(step)] = { condition: "service_completed_successfully" };
+    for (const step of plan.init)
+      dependsOn[composeName(step)] = { condition: "service_completed_successfully" };
   }
   const service: Record<string, unknown> = { image: spec.image };
   if (!always) service.profiles = [plan.implementation];
@@ -130,7 +141,11 @@ function composeService(plan: TargetPlan, spec: ContainerSpec, files: Record<str
   if (spec.publish !== undefined) service.ports = [`127.0.0.1::${spec.publish}`];
   service.depends_on = dependsOn;
   if (!init) service.restart = spec.role === "companion" ? "unless-stopped" : "on-failure";
-  service.labels = { "fedicheck.stack": "compose", "fedicheck.target": spec.targetId, "fedicheck.service": spec.service };
+  service.labels = {
+    "fedicheck.stack": "compose",
+    "fedicheck.target": spec.targetId,
+    "fedicheck.service": spec.service,
+  };
   return service;
 }
 
@@ -139,7 +154,8 @@ function composeService(plan: TargetPlan, spec: ContainerSpec, files: Record<str
 function toYaml(value: unknown, indent: number): string {
   const pad = " ".repeat(indent);
   if (Array.isArray(value)) {
-    if (value.every((item) => typeof item !== "object" || item === null)) return `[${value.map(scalar).join(", ")}]`;
+    if (value.every((item) => typeof item !== "object" || item === null))
+      return `[${value.map(scalar).join(", ")}]`;
     return value.map((item) => `\n${pad}- ${toYaml(item, indent + 2).replace(/^\n\s*/, "")}`).join("");
   }
   if (typeof value === "object" && value !== null) {

@@ -32,12 +32,21 @@ export const PATHS = {
  * - `system-bundle-mount`: the bundle replaces the OS store file;
  * - `config-file`: the server's config file names the bundle (its template does it).
  */
-export type TrustMethod = "ssl-cert-file" | "ssl-cert-dir" | "node-extra-ca-certs" | "system-bundle-mount" | "config-file";
+export type TrustMethod =
+  | "ssl-cert-file"
+  | "ssl-cert-dir"
+  | "node-extra-ca-certs"
+  | "system-bundle-mount"
+  | "config-file";
 
 /** Where TLS ends: in the server itself, or in fedicheck's TLS front proxying to a plain-HTTP service. */
 export type TlsProfile =
-  | { mode: "self"; /** Port the server serves HTTPS on. */ port: number }
-  | { mode: "front"; /** Service behind the front. */ service: string; /** Its plain-HTTP port. */ port: number };
+  | { mode: "self" /** Port the server serves HTTPS on. */; port: number }
+  | {
+      mode: "front" /** Service behind the front. */;
+      service: string /** Its plain-HTTP port. */;
+      port: number;
+    };
 
 /** A file placed in a service's container before it starts. */
 export interface FileTemplate {

@@ -3,7 +3,14 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { ImplementationProfile } from "../core/model.ts";
 import { PATHS } from "./container-profile.ts";
-import { type ContainerSpec, ProfileError, provisionStep, type RenderContext, renderTarget, type TargetPlan } from "./container-spec.ts";
+import {
+  type ContainerSpec,
+  ProfileError,
+  provisionStep,
+  type RenderContext,
+  renderTarget,
+  type TargetPlan,
+} from "./container-spec.ts";
 import { loadProfile, loadProfiles } from "./profiles.ts";
 import { REPO_ROOT } from "./repo.ts";
 
@@ -38,7 +45,8 @@ function file(spec: ContainerSpec, path: string): string {
 /** Checks that a fact quoted by a test appears in the reference document, when it is present. */
 function documented(...snippets: string[]): void {
   if (!facts) return;
-  for (const snippet of snippets) expect(facts, `upstream-servers.md should mention ${snippet}`).toContain(snippet);
+  for (const snippet of snippets)
+    expect(facts, `upstream-servers.md should mention ${snippet}`).toContain(snippet);
 }
 
 describe("Mastodon container spec", () => {
@@ -63,8 +71,18 @@ describe("Mastodon container spec", () => {
   });
 
   it("sets the env Mastodon needs to boot, the same on web and sidekiq", () => {
-    documented("LOCAL_DOMAIN", "SECRET_KEY_BASE", "OTP_SECRET", "ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT");
-    documented("ES_ENABLED=false", "SMTP_DELIVERY_METHOD=test", "RAILS_SERVE_STATIC_FILES=true", "UPDATE_CHECK_URL=");
+    documented(
+      "LOCAL_DOMAIN",
+      "SECRET_KEY_BASE",
+      "OTP_SECRET",
+      "ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT",
+    );
+    documented(
+      "ES_ENABLED=false",
+      "SMTP_DELIVERY_METHOD=test",
+      "RAILS_SERVE_STATIC_FILES=true",
+      "UPDATE_CHECK_URL=",
+    );
     for (const spec of [web, sidekiq]) {
       expect(spec.env.LOCAL_DOMAIN).toBe("mastodon.test"); // no port: WebFinger drops ports
       expect(spec.env.SECRET_KEY_BASE).toMatch(/^[0-9a-f]{128}$/);
@@ -88,7 +106,10 @@ describe("Mastodon container spec", () => {
   });
 
   it("trusts the run's CA with SSL_CERT_FILE and allows the run's subnet, on web AND sidekiq", () => {
-    documented("`SSL_CERT_FILE` = image bundle + CA, on web AND sidekiq", "`ALLOWED_PRIVATE_ADDRESSES` (web + sidekiq)");
+    documented(
+      "`SSL_CERT_FILE` = image bundle + CA, on web AND sidekiq",
+      "`ALLOWED_PRIVATE_ADDRESSES` (web + sidekiq)",
+    );
     for (const spec of [web, sidekiq]) {
       expect(spec.env.SSL_CERT_FILE).toBe(PATHS.bundle);
       expect(file(spec, PATHS.bundle)).toBe("ROOTS+CA-PEM");
@@ -111,12 +132,28 @@ describe("Mastodon container spec", () => {
   });
 
   it("provisions an account with tootctl and mints a token with rails runner", () => {
-    documented("`bin/tootctl accounts create NAME --email E --confirmed --approve", "`Doorkeeper::AccessToken`");
-    const account = provisionStep(plan.provision.account!, { username: "alice", email: "alice@mastodon.test", password: "x" });
+    documented(
+      "`bin/tootctl accounts create NAME --email E --confirmed --approve",
+      "`Doorkeeper::AccessToken`",
+    );
+    const account = provisionStep(plan.provision.account!, {
+      username: "alice",
+      email: "alice@mastodon.test",
+      password: "x",
+    });
     expect(account).toMatchObject({
       kind: "exec",
       service: "web",
-      command: ["bin/tootctl", "accounts", "create", "alice", "--email", "alice@mastodon.test", "--confirmed", "--approve"],
+      command: [
+        "bin/tootctl",
+        "accounts",
+        "create",
+        "alice",
+        "--email",
+        "alice@mastodon.test",
+        "--confirmed",
+        "--approve",
+      ],
     });
     const token = provisionStep(plan.provision.token!, { username: "alice", email: "e@x", password: "x" });
     if (token.kind !== "exec") throw new Error("token step should be exec");
@@ -125,9 +162,9 @@ describe("Mastodon container spec", () => {
     expect(token.command[2]).toMatch(/Doorkeeper::Application.*read write follow/);
     expect(token.command[2]).toMatch(/Doorkeeper::AccessToken\.create!.*expires_in: nil/);
     expect(new RegExp(token.capture!).exec("FEDICHECK_TOKEN=abc123\n")?.[1]).toBe("abc123");
-    expect(() => provisionStep(plan.provision.token!, { username: "a'; system('x')", email: "e", password: "p" })).toThrow(
-      /outside/,
-    );
+    expect(() =>
+      provisionStep(plan.provision.token!, { username: "a'; system('x')", email: "e", password: "p" }),
+    ).toThrow(/outside/);
   });
 
   it("waits on GET /health answering OK", () => {
@@ -146,7 +183,10 @@ describe("GoToSocial container spec", () => {
     documented("One container, port 8080, user 1000:1000", "`GTS_DB_ADDRESS=/gotosocial/storage/sqlite.db`");
     expect(plan.services).toHaveLength(1);
     expect(main.user).toBe("1000:1000");
-    expect(main.env).toMatchObject({ GTS_DB_TYPE: "sqlite", GTS_DB_ADDRESS: "/gotosocial/storage/sqlite.db" });
+    expect(main.env).toMatchObject({
+      GTS_DB_TYPE: "sqlite",
+      GTS_DB_ADDRESS: "/gotosocial/storage/sqlite.db",
+    });
     expect(main.publish).toBe(443);
     expect(main.env.GTS_PORT).toBe("443");
     expect(main.aliases).toContain("gotosocial.test");
@@ -155,7 +195,10 @@ describe("GoToSocial container spec", () => {
   });
 
   it("names its host, disables Let's Encrypt, trusts the CA and allows the subnet", () => {
-    documented("`GTS_HOST`, `GTS_ACCOUNT_DOMAIN`, `GTS_LETSENCRYPT_ENABLED=false`", "`GTS_HTTP_CLIENT_ALLOW_IPS=<cidrs>`");
+    documented(
+      "`GTS_HOST`, `GTS_ACCOUNT_DOMAIN`, `GTS_LETSENCRYPT_ENABLED=false`",
+      "`GTS_HTTP_CLIENT_ALLOW_IPS=<cidrs>`",
+    );
     expect(main.env).toMatchObject({
       GTS_HOST: "gotosocial.test",
       GTS_ACCOUNT_DOMAIN: "gotosocial.test",
@@ -169,14 +212,29 @@ describe("GoToSocial container spec", () => {
     // Real TLS: neither the insecure-outgoing nor the skip-verify shortcut.
     expect(main.env.GTS_HTTP_CLIENT_INSECURE_OUTGOING).toBeUndefined();
     expect(main.env.GTS_HTTP_CLIENT_TLS_INSECURE_SKIP_VERIFY).toBeUndefined();
-    for (const key of Object.keys(main.env).filter((k) => k.startsWith("GTS_"))) expect(key).toMatch(/^GTS_[A-Z0-9_]+$/);
+    for (const key of Object.keys(main.env).filter((k) => k.startsWith("GTS_")))
+      expect(key).toMatch(/^GTS_[A-Z0-9_]+$/);
   });
 
   it("provisions with `gotosocial admin account create` and an authorization-code token flow, waits on /readyz", () => {
     documented("`gotosocial admin account create --username U --email E --password P`", "`/readyz`");
-    const account = provisionStep(plan.provision.account!, { username: "bob", email: "bob@gotosocial.test", password: "Pw1" });
+    const account = provisionStep(plan.provision.account!, {
+      username: "bob",
+      email: "bob@gotosocial.test",
+      password: "Pw1",
+    });
     if (account.kind !== "exec") throw new Error("account step should be exec");
-    expect(account.command.slice(1)).toEqual(["admin", "account", "create", "--username", "bob", "--email", "bob@gotosocial.test", "--password", "Pw1"]);
+    expect(account.command.slice(1)).toEqual([
+      "admin",
+      "account",
+      "create",
+      "--username",
+      "bob",
+      "--email",
+      "bob@gotosocial.test",
+      "--password",
+      "Pw1",
+    ]);
     expect(plan.provision.token?.kind).toBe("oauth-authorization-code");
     expect(plan.health.path).toBe("/readyz");
   });
@@ -194,7 +252,9 @@ describe("Misskey container spec", () => {
     expect(db.image).toMatch(/^postgres:15/);
     expect(service(plan, "redis").image).toMatch(/^redis:7/);
     expect(web.command).toEqual(["pnpm", "run", "migrateandstart"]);
-    expect(service(plan, "front").command).toEqual(expect.arrayContaining(["--upstream", "http://misskey-web:3000"]));
+    expect(service(plan, "front").command).toEqual(
+      expect.arrayContaining(["--upstream", "http://misskey-web:3000"]),
+    );
   });
 
   it("writes default.yml with url, port, db, redis, id aidx and the subnet as a private network", () => {
@@ -211,12 +271,27 @@ describe("Misskey container spec", () => {
   });
 
   it("trusts the CA with NODE_EXTRA_CA_CERTS and creates the first admin over the API with the setup password", () => {
-    documented("`NODE_EXTRA_CA_CERTS`", "`POST /api/admin/accounts/create {username,password[,setupPassword]}` → `.token`");
+    documented(
+      "`NODE_EXTRA_CA_CERTS`",
+      "`POST /api/admin/accounts/create {username,password[,setupPassword]}` → `.token`",
+    );
     expect(web.env.NODE_EXTRA_CA_CERTS).toBe(PATHS.ca);
-    const account = provisionStep(plan.provision.account!, { username: "carol", email: "c@misskey.test", password: "pw" });
+    const account = provisionStep(plan.provision.account!, {
+      username: "carol",
+      email: "c@misskey.test",
+      password: "pw",
+    });
     if (account.kind !== "http") throw new Error("account step should be http");
-    expect(account).toMatchObject({ method: "POST", path: "/api/admin/accounts/create", resultField: "token" });
-    expect(account.body).toMatchObject({ username: "carol", password: "pw", setupPassword: line("setupPassword") });
+    expect(account).toMatchObject({
+      method: "POST",
+      path: "/api/admin/accounts/create",
+      resultField: "token",
+    });
+    expect(account.body).toMatchObject({
+      username: "carol",
+      password: "pw",
+      setupPassword: line("setupPassword"),
+    });
     expect(plan.health).toMatchObject({ method: "POST", path: "/api/ping" });
   });
 });
@@ -246,12 +321,30 @@ describe("Akkoma container spec", () => {
   });
 
   it("has no official image, migrates first, provisions with pleroma_ctl and a password grant", () => {
-    documented("no official prebuilt image found", "`pleroma_ctl user new NICK EMAIL --password P --admin -y`", "`/api/v1/instance`");
+    documented(
+      "no official prebuilt image found",
+      "`pleroma_ctl user new NICK EMAIL --password P --admin -y`",
+      "`/api/v1/instance`",
+    );
     expect(loadProfile("akkoma").container?.imageSource).toBe("build-from-source");
     expect(plan.init.map((step) => step.command)).toEqual([["/opt/akkoma/bin/pleroma_ctl", "migrate"]]);
-    const account = provisionStep(plan.provision.account!, { username: "dan", email: "dan@akkoma.test", password: "pw" });
+    const account = provisionStep(plan.provision.account!, {
+      username: "dan",
+      email: "dan@akkoma.test",
+      password: "pw",
+    });
     if (account.kind !== "exec") throw new Error("account step should be exec");
-    expect(account.command).toEqual(["/opt/akkoma/bin/pleroma_ctl", "user", "new", "dan", "dan@akkoma.test", "--password", "pw", "--admin", "-y"]);
+    expect(account.command).toEqual([
+      "/opt/akkoma/bin/pleroma_ctl",
+      "user",
+      "new",
+      "dan",
+      "dan@akkoma.test",
+      "--password",
+      "pw",
+      "--admin",
+      "-y",
+    ]);
     expect(plan.provision.token?.kind).toBe("oauth-password-grant");
     expect(file(db, "/docker-entrypoint-initdb.d/10-fedicheck-extensions.sql")).toContain("citext");
     expect(plan.health.path).toBe("/api/v1/instance");
@@ -263,14 +356,28 @@ describe("rendering rules", () => {
 
   it("renders every container profile, each with exactly one published TLS end under its hostname", () => {
     expect(profiles.map((p) => p.id)).toEqual(
-      expect.arrayContaining(["akkoma", "fedify-ref", "gotosocial", "lemmy", "mastodon", "misskey", "peertube", "pixelfed", "probe", "sharkey"]),
+      expect.arrayContaining([
+        "akkoma",
+        "fedify-ref",
+        "gotosocial",
+        "lemmy",
+        "mastodon",
+        "misskey",
+        "peertube",
+        "pixelfed",
+        "probe",
+        "sharkey",
+      ]),
     );
     for (const profile of profiles) {
       const plan = renderTarget(profile, context(profile.id));
       const published = plan.services.filter((s) => s.publish !== undefined);
       expect(published, profile.id).toHaveLength(1);
       expect(published[0]?.aliases, profile.id).toContain(`${profile.id}.test`);
-      expect(published[0]?.files.some((f) => f.source === "cert"), profile.id).toBe(true);
+      expect(
+        published[0]?.files.some((f) => f.source === "cert"),
+        profile.id,
+      ).toBe(true);
       for (const spec of [...plan.services, ...plan.init]) {
         expect(file(spec, PATHS.ca), `${profile.id}/${spec.service}`).toBe("CA-PEM");
         expect(JSON.stringify(spec), `${profile.id}/${spec.service}`).not.toMatch(/\{\{/);
@@ -292,7 +399,10 @@ describe("rendering rules", () => {
   });
 
   it("applies image overrides to every app service and keeps companions", () => {
-    const plan = renderTarget(loadProfile("mastodon"), context("m", { images: { mastodon: "example/mastodon:dev" } }));
+    const plan = renderTarget(
+      loadProfile("mastodon"),
+      context("m", { images: { mastodon: "example/mastodon:dev" } }),
+    );
     expect(service(plan, "web").image).toBe("example/mastodon:dev");
     expect(service(plan, "sidekiq").image).toBe("example/mastodon:dev");
     expect(plan.init[0]?.image).toBe("example/mastodon:dev");
@@ -300,9 +410,14 @@ describe("rendering rules", () => {
   });
 
   it("passes fedify-ref's defects and control token on its command line", () => {
-    const plan = renderTarget(loadProfile("fedify-ref"), context("fedify-a", { extraArgs: ["--defect", "no-accept"] }));
+    const plan = renderTarget(
+      loadProfile("fedify-ref"),
+      context("fedify-a", { extraArgs: ["--defect", "no-accept"] }),
+    );
     const main = service(plan, "main");
-    expect(main.command).toEqual(expect.arrayContaining(["--origin", "https://fedify-a.test", "--defect", "no-accept"]));
+    expect(main.command).toEqual(
+      expect.arrayContaining(["--origin", "https://fedify-a.test", "--defect", "no-accept"]),
+    );
     expect(main.command?.[main.command.indexOf("--control-token") + 1]).toMatch(/^[0-9a-f]{48}$/);
     expect(main.env.NODE_EXTRA_CA_CERTS).toBe(PATHS.ca);
   });

@@ -103,13 +103,23 @@ export class ProfileError extends Error {
 /** Renders one target's containers from its profile. Throws {@link ProfileError} on a bad profile. */
 export function renderTarget(profile: ImplementationProfile, context: RenderContext): TargetPlan {
   const container = profile.container;
-  if (!container) throw new ProfileError(`profile ${profile.id} has no 'container' section: it cannot run in containers`);
+  if (!container)
+    throw new ProfileError(`profile ${profile.id} has no 'container' section: it cannot run in containers`);
   const hostname = context.hostname ?? `${context.targetId}.test`;
   const origin = `https://${hostname}`;
   const names = new Set(container.services.map((s) => s.name));
-  if (names.has(FRONT_SERVICE)) throw new ProfileError(`profile ${profile.id}: the service name 'front' is reserved`);
+  if (names.has(FRONT_SERVICE))
+    throw new ProfileError(`profile ${profile.id}: the service name 'front' is reserved`);
   const fill = (text: string, extra: Record<string, string> = {}): string =>
-    substitute(text, { profile: profile.id, targetId: context.targetId, hostname, origin, names, context, extra });
+    substitute(text, {
+      profile: profile.id,
+      targetId: context.targetId,
+      hostname,
+      origin,
+      names,
+      context,
+      extra,
+    });
   const fillAll = (record: Record<string, string> = {}): Record<string, string> =>
     Object.fromEntries(Object.entries(record).map(([key, value]) => [key, fill(value)]));
 
@@ -130,19 +140,29 @@ export function renderTarget(profile: ImplementationProfile, context: RenderCont
     else if (method === "ssl-cert-dir") trustEnv.SSL_CERT_DIR = "/fedicheck";
     else if (method === "node-extra-ca-certs") trustEnv.NODE_EXTRA_CA_CERTS = PATHS.ca;
     else if (method === "system-bundle-mount") {
-      trustFiles.push({ path: PATHS.systemBundle, content: context.bundlePem, mode: 0o644, source: "system-bundle" });
+      trustFiles.push({
+        path: PATHS.systemBundle,
+        content: context.bundlePem,
+        mode: 0o644,
+        source: "system-bundle",
+      });
     }
   }
 
   const mainImage = context.images?.[profile.id] ?? container.image;
-  const tlsService = container.tls.mode === "self" ? container.services.find((s) => s.role === "main")?.name : undefined;
+  const tlsService =
+    container.tls.mode === "self" ? container.services.find((s) => s.role === "main")?.name : undefined;
   if (container.tls.mode === "front" && !names.has(container.tls.service)) {
-    throw new ProfileError(`profile ${profile.id}: the TLS front points at unknown service '${container.tls.service}'`);
+    throw new ProfileError(
+      `profile ${profile.id}: the TLS front points at unknown service '${container.tls.service}'`,
+    );
   }
   const specFor = (service: ServiceTemplate): ContainerSpec => {
     for (const dependency of service.dependsOn ?? []) {
       if (!names.has(dependency)) {
-        throw new ProfileError(`profile ${profile.id}: service ${service.name} depends on unknown '${dependency}'`);
+        throw new ProfileError(
+          `profile ${profile.id}: service ${service.name} depends on unknown '${dependency}'`,
+        );
       }
     }
     const app = service.role !== "companion";
@@ -154,7 +174,8 @@ export function renderTarget(profile: ImplementationProfile, context: RenderCont
     if (service.name === tlsService) files.push(...tlsFiles);
     for (const file of service.files ?? []) {
       const template = file.template ? readFileSync(join(REPO_ROOT, file.template), "utf8") : file.content;
-      if (template === undefined) throw new ProfileError(`profile ${profile.id}: file ${file.path} has neither template nor content`);
+      if (template === undefined)
+        throw new ProfileError(`profile ${profile.id}: file ${file.path} has neither template nor content`);
       files.push({ path: file.path, content: fill(template), mode: file.mode ?? 0o644, source: "template" });
     }
     const spec: ContainerSpec = {
@@ -169,7 +190,8 @@ export function renderTarget(profile: ImplementationProfile, context: RenderCont
     };
     if (service.entrypoint) spec.entrypoint = service.entrypoint.map((part) => fill(part));
     if (service.command) spec.command = service.command.map((part) => fill(part));
-    if (service.role === "main" && context.extraArgs?.length) spec.command = [...(spec.command ?? []), ...context.extraArgs];
+    if (service.role === "main" && context.extraArgs?.length)
+      spec.command = [...(spec.command ?? []), ...context.extraArgs];
     if (service.user) spec.user = service.user;
     if (service.waitLog) spec.waitLog = { pattern: service.waitLog, times: service.waitLogTimes ?? 1 };
     if (service.name === tlsService && container.tls.mode === "self") {
@@ -190,7 +212,16 @@ export function renderTarget(profile: ImplementationProfile, context: RenderCont
       aliases: [`${context.targetId}-${FRONT_SERVICE}`, hostname],
       env: {},
       entrypoint: ["node", "/app/bin/run-ts.js", FRONT_SCRIPT],
-      command: ["--listen", "443", "--upstream", upstream, "--cert", `${certDir}/cert.pem`, "--key", `${certDir}/key.pem`],
+      command: [
+        "--listen",
+        "443",
+        "--upstream",
+        upstream,
+        "--cert",
+        `${certDir}/cert.pem`,
+        "--key",
+        `${certDir}/key.pem`,
+      ],
       files: [...common, ...tlsFiles],
       publish: 443,
       waitLog: { pattern: "tls-front listening", times: 1 },
@@ -200,7 +231,10 @@ export function renderTarget(profile: ImplementationProfile, context: RenderCont
 
   const init: InitSpec[] = (container.init ?? []).map((step) => {
     const base = services.find((s) => s.service === step.service);
-    if (!base) throw new ProfileError(`profile ${profile.id}: init step ${step.name} runs in unknown service '${step.service}'`);
+    if (!base)
+      throw new ProfileError(
+        `profile ${profile.id}: init step ${step.name} runs in unknown service '${step.service}'`,
+      );
     return {
       ...base,
       step: step.name,
@@ -234,19 +268,26 @@ export function renderTarget(profile: ImplementationProfile, context: RenderCont
 }
 
 /** Fills `{{username}}`, `{{email}}` and `{{password}}` in a rendered provisioning step. */
-export function provisionStep(step: ProvisionStep, values: { username: string; email: string; password: string }): ProvisionStep {
+export function provisionStep(
+  step: ProvisionStep,
+  values: { username: string; email: string; password: string },
+): ProvisionStep {
   // Values end up in command lines and source code (Mastodon's rails runner): keep them plain.
   for (const [key, value] of Object.entries(values)) {
-    if (!/^[A-Za-z0-9_.@+-]+$/.test(value)) throw new ProfileError(`provisioning ${key} '${value}' has characters outside [A-Za-z0-9_.@+-]`);
+    if (!/^[A-Za-z0-9_.@+-]+$/.test(value))
+      throw new ProfileError(`provisioning ${key} '${value}' has characters outside [A-Za-z0-9_.@+-]`);
   }
-  return renderProvision(step, (text) => text.replace(/\{\{(username|email|password)\}\}/g, (_, key: keyof typeof values) => values[key]));
+  return renderProvision(step, (text) =>
+    text.replace(/\{\{(username|email|password)\}\}/g, (_, key: keyof typeof values) => values[key]),
+  );
 }
 
 function renderProvision(step: ProvisionStep, fill: (text: string) => string): ProvisionStep {
   if (step.kind === "exec") return { ...step, command: step.command.map(fill) };
   if (step.kind === "http") {
     const rendered: ProvisionStep = { ...step, path: fill(step.path) };
-    if (step.body) rendered.body = Object.fromEntries(Object.entries(step.body).map(([k, v]) => [k, fill(v)]));
+    if (step.body)
+      rendered.body = Object.fromEntries(Object.entries(step.body).map(([k, v]) => [k, fill(v)]));
     return rendered;
   }
   return { ...step };
@@ -275,7 +316,8 @@ function substitute(text: string, s: Substitution): string {
     if (key === "key") return `${PATHS.tlsDir}/${s.hostname}/key.pem`;
     const service = /^service:([a-z0-9-]+)$/.exec(key);
     if (service?.[1]) {
-      if (!s.names.has(service[1])) throw new ProfileError(`profile ${s.profile}: ${whole} names no service of the profile`);
+      if (!s.names.has(service[1]))
+        throw new ProfileError(`profile ${s.profile}: ${whole} names no service of the profile`);
       return `${s.targetId}-${service[1]}`;
     }
     const hex = /^hex:(\d+):([a-z0-9_]+)$/.exec(key);

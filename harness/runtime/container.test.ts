@@ -1,10 +1,16 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
+import { request } from "undici";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createHttpClient } from "../protocol/http-client.ts";
 import { startProbe } from "../peer/probe.ts";
 import type { Probe } from "../peer/types.ts";
-import { type ContainerRun, type ContainerTarget, startContainerTargets } from "./container.ts";
+import { createHttpClient } from "../protocol/http-client.ts";
+import {
+  type ContainerRun,
+  type ContainerTarget,
+  hostMapDispatcher,
+  startContainerTargets,
+} from "./container.ts";
 import { dockerClient, LABEL_RUN } from "./docker.ts";
 import { describeDocker } from "./docker-test-helper.ts";
 import { ensureLocalImages } from "./images.ts";
@@ -70,7 +76,8 @@ describeDocker("container runtime", () => {
         headers: { authorization: `Bearer ${target.controlToken}`, "content-type": "application/json" },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
-      if (response.status >= 300) throw new Error(`${method} ${route}: ${response.status} ${response.text()}`);
+      if (response.status >= 300)
+        throw new Error(`${method} ${route}: ${response.status} ${response.text()}`);
       return response.json() as Record<string, unknown>;
     };
   }
@@ -83,8 +90,19 @@ describeDocker("container runtime", () => {
     const nodeinfo = await trusting.request("https://fedify-a.test/.well-known/nodeinfo");
     expect(nodeinfo.status).toBe(200);
     expect(nodeinfo.text()).toContain("https://fedify-a.test/");
+    // Drivers that take an undici dispatcher get the same mapping and trust.
+    const dispatcher = hostMapDispatcher(run);
+    try {
+      const answer = await request("https://fedify-b.test/.well-known/nodeinfo", { dispatcher });
+      expect(answer.statusCode).toBe(200);
+      await answer.body.text();
+    } finally {
+      await dispatcher.close();
+    }
     const untrusting = createHttpClient({ hostMap: run.hostMap });
-    await expect(untrusting.request("https://fedify-a.test/.well-known/nodeinfo")).rejects.toMatchObject({ code: "tls" });
+    await expect(untrusting.request("https://fedify-a.test/.well-known/nodeinfo")).rejects.toMatchObject({
+      code: "tls",
+    });
   });
 
   it("federates between two fedify-ref containers: follow is accepted and a post arrives", async () => {
@@ -188,7 +206,7 @@ describeDocker("container runtime cleanup", () => {
     child.kill("SIGINT");
     expect((await done).code).toBe(130);
     expect(await labelled(runId)).toEqual({ containers: [], networks: [] });
-  }, 120_000);
+  }, 180_000);
 
   it("cleans up through the reaper even when the run is killed with SIGKILL", async () => {
     const runId = unique();
@@ -198,10 +216,14 @@ describeDocker("container runtime cleanup", () => {
     const done = exited(child);
     child.kill("SIGKILL");
     expect((await done).signal).toBe("SIGKILL");
-    const left = await until("the reaper to remove the run", async () => {
-      const objects = await labelled(runId);
-      return objects.containers.length === 0 && objects.networks.length === 0 ? objects : undefined;
-    }, 30_000);
+    const left = await until(
+      "the reaper to remove the run",
+      async () => {
+        const objects = await labelled(runId);
+        return objects.containers.length === 0 && objects.networks.length === 0 ? objects : undefined;
+      },
+      30_000,
+    );
     expect(left).toEqual({ containers: [], networks: [] });
-  }, 120_000);
+  }, 180_000);
 });

@@ -14,13 +14,29 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import type { Readable } from "node:stream";
+import { rootCertificates } from "node:tls";
 import type { StartedTestContainer } from "testcontainers";
+import { Agent, buildConnector } from "undici";
 import type { TargetSpec } from "../core/config.ts";
 import type { ImplementationProfile } from "../core/model.ts";
 import { createHttpClient } from "../protocol/http-client.ts";
 import type { HostMapping, HttpClientOptions } from "../protocol/types.ts";
-import { type ContainerSpec, type InitSpec, renderTarget, secret, type TargetPlan } from "./container-spec.ts";
-import { dockerClient, type Dockerode, LABEL_RUN, LABEL_SERVICE, LABEL_STACK, LABEL_TARGET, sweep } from "./docker.ts";
+import {
+  type ContainerSpec,
+  type InitSpec,
+  renderTarget,
+  secret,
+  type TargetPlan,
+} from "./container-spec.ts";
+import {
+  type Dockerode,
+  dockerClient,
+  LABEL_RUN,
+  LABEL_SERVICE,
+  LABEL_STACK,
+  LABEL_TARGET,
+  sweep,
+} from "./docker.ts";
 import { ensureLocalImages, LOCAL_IMAGES, type LocalImageName } from "./images.ts";
 import { loadProfile } from "./profiles.ts";
 import { type Reaper, startReaper } from "./reaper.ts";
@@ -45,7 +61,10 @@ export interface ContainerRunOptions {
    * the standalone `fedicheck peer` image runs as target `probe` (for `stack up`); `none`.
    */
   probe?: "relay" | "container" | "none";
-  /** Remove everything on SIGINT/SIGTERM (then exit 130/143 unless another listener handles the signal). Default true. */
+  /**
+   * On SIGINT/SIGTERM remove everything, then exit with 130/143. Default true. Pass false when the
+   * caller handles signals itself (e.g. to write its results first) and calls `stop()`.
+   */
   handleSignals?: boolean;
   /** Start a detached reaper that cleans up if this process dies without `stop()`. Default true. */
   reaper?: boolean;
@@ -121,43 +140,49 @@ const MAX_LOG_BYTES = 256 * 1024;
  * its health check over HTTPS under its real hostname, and returns how to reach them. On any failure
  * everything created is removed before the error is thrown.
  */
-export async function startContainerTargets(specs: TargetSpec[], options: ContainerRunOptions): Promise<ContainerRun> {
+export async function startContainerTargets(
+  specs: TargetSpec[],
+  options: ContainerRunOptions,
+): Promise<ContainerRun> {
   const began = Date.now();
   const log = options.log ?? (() => {});
   const { client, ryuk } = await dockerClient();
   const docker = client.container.dockerode;
   const { runId } = options;
-  if (!/^[a-z0-9][a-z0-9_.-]*$/i.test(runId)) throw new Error(`run id '${runId}' must be letters, digits, '.', '_' or '-'`);
+  if (!/^[a-z0-9][a-z0-9_.-]*$/i.test(runId))
+    throw new Error(`run id '${runId}' must be letters, digits, '.', '_' or '-'`);
   const labels: Record<string, string> = { [LABEL_RUN]: runId };
   if (options.stack) labels[LABEL_STACK] = options.stack;
 
   const probeMode = options.probe ?? "relay";
   const targetSpecs = [...specs];
-  if (probeMode === "container") targetSpecs.push({ id: "probe", implementation: "probe", runtime: "container" });
+  if (probeMode === "container")
+    targetSpecs.push({ id: "probe", implementation: "probe", runtime: "container" });
   const profiles = new Map<string, ImplementationProfile>();
   for (const spec of targetSpecs) profiles.set(spec.implementation, loadProfile(spec.implementation));
 
   // Cleanup first: whatever happens next, these undo it.
-  let stopped = false;
+  let cleaning: Promise<void> | undefined;
   const reaper: Reaper | undefined = options.reaper === false || ryuk ? undefined : startReaper(runId);
   const onSignal = (signal: NodeJS.Signals) => {
-    void cleanup().finally(() => {
-      // Exit only if nobody else listens (the run command may want to write its results first).
-      if (process.listenerCount(signal) === 0) process.exit(signal === "SIGINT" ? 130 : 143);
-    });
+    // Libraries (testcontainers' lock files) add signal listeners of their own, so listener counts
+    // cannot tell whether someone else will exit: the contract is simply "handled here means exit".
+    void cleanup().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
   };
   const handleSignals = options.handleSignals ?? true;
   if (handleSignals) {
     process.once("SIGINT", onSignal);
     process.once("SIGTERM", onSignal);
   }
-  async function cleanup(): Promise<void> {
-    if (stopped) return;
-    stopped = true;
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-    await sweep(docker, runId);
-    reaper?.disarm();
+  // One shared promise: a start that fails because a signal is cleaning up waits for that cleanup.
+  function cleanup(): Promise<void> {
+    cleaning ??= (async () => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      await sweep(docker, runId);
+      reaper?.disarm();
+    })();
+    return cleaning;
   }
 
   try {
@@ -300,21 +325,28 @@ async function startTarget(
       await Promise.all(
         list.map(async (service) => {
           context.signal?.throwIfAborted();
-          containers.set(service.service, await startContainer(service, context.network, labels, timeout, collect(service.service)));
+          containers.set(
+            service.service,
+            await startContainer(service, context.network, labels, timeout, collect(service.service)),
+          );
         }),
       );
     };
     await phase(plan.services.filter((s) => s.role === "companion"));
-    for (const step of plan.init) await runInit(step, context.network, labels, timeout, collect(step.service));
+    for (const step of plan.init)
+      await runInit(step, context.network, labels, timeout, collect(step.service));
     await phase(plan.services.filter((s) => s.role === "main" || s.role === "worker"));
     await phase(plan.services.filter((s) => s.role === "front"));
     const published = plan.services.find((s) => s.publish !== undefined);
     const container = published && containers.get(published.service);
-    if (!published?.publish || !container) throw new Error(`${plan.targetId}: no service publishes the HTTPS port`);
+    if (!published?.publish || !container)
+      throw new Error(`${plan.targetId}: no service publishes the HTTPS port`);
     const hostMapping = { address: "127.0.0.1", port: container.getMappedPort(published.publish) };
     context.hostMap[plan.hostname] = hostMapping;
     const startedMs = Date.now() - began;
-    context.log(`${plan.targetId}: containers up in ${startedMs} ms, https://${plan.hostname} → 127.0.0.1:${hostMapping.port}`);
+    context.log(
+      `${plan.targetId}: containers up in ${startedMs} ms, https://${plan.hostname} → 127.0.0.1:${hostMapping.port}`,
+    );
     await waitHealthy(plan, context, began + timeout);
     const healthyMs = Date.now() - began;
     context.log(`${plan.targetId}: healthy after ${healthyMs} ms`);
@@ -328,16 +360,22 @@ async function startTarget(
       logs: text,
       exec: async (service, command) => {
         const running = containers.get(service);
-        if (!running) throw new Error(`${plan.targetId} has no service '${service}' (has ${[...containers.keys()].join(", ")})`);
+        if (!running)
+          throw new Error(
+            `${plan.targetId} has no service '${service}' (has ${[...containers.keys()].join(", ")})`,
+          );
         const result = await running.exec(command);
         if (result.exitCode !== 0) {
-          throw new Error(`${plan.targetId}/${service}: '${command.join(" ")}' exited ${result.exitCode}: ${result.output.slice(-2000)}`);
+          throw new Error(
+            `${plan.targetId}/${service}: '${command.join(" ")}' exited ${result.exitCode}: ${result.output.slice(-2000)}`,
+          );
         }
         return result.stdout;
       },
       timings: { startedMs, healthyMs },
     };
-    if (plan.implementation === "fedify-ref") target.controlToken = secret(context.secretSeed, `${plan.targetId}/control_token`, 48);
+    if (plan.implementation === "fedify-ref")
+      target.controlToken = secret(context.secretSeed, `${plan.targetId}/control_token`, 48);
     return target;
   } catch (error) {
     await new Promise((resolve) => setTimeout(resolve, 50)); // let the last log lines arrive
@@ -351,7 +389,12 @@ async function startTarget(
 }
 
 async function waitHealthy(plan: TargetPlan, context: StartContext, deadline: number): Promise<void> {
-  const http = createHttpClient({ ca: [context.caPem], hostMap: context.hostMap, timeoutMs: 5000, maxRedirects: 0 });
+  const http = createHttpClient({
+    ca: [context.caPem],
+    hostMap: context.hostMap,
+    timeoutMs: 5000,
+    maxRedirects: 0,
+  });
   const url = `${plan.origin}${plan.health.path}`;
   const expected = plan.health.status ?? 200;
   const body = plan.health.bodyMatches ? new RegExp(plan.health.bodyMatches) : undefined;
@@ -361,7 +404,9 @@ async function waitHealthy(plan: TargetPlan, context: StartContext, deadline: nu
     while (Date.now() < deadline) {
       context.signal?.throwIfAborted();
       try {
-        const init: { method: string; headers?: Record<string, string>; body?: string } = { method: plan.health.method ?? "GET" };
+        const init: { method: string; headers?: Record<string, string>; body?: string } = {
+          method: plan.health.method ?? "GET",
+        };
         if (plan.health.body !== undefined) {
           init.headers = { "content-type": "application/json" };
           init.body = plan.health.body;
@@ -400,11 +445,14 @@ async function startContainer(
   if (spec.command) container.withCommand(spec.command);
   if (spec.user) container.withUser(spec.user);
   if (spec.files.length > 0) {
-    container.withCopyContentToContainer(spec.files.map((file) => ({ content: file.content, target: file.path, mode: file.mode })));
+    container.withCopyContentToContainer(
+      spec.files.map((file) => ({ content: file.content, target: file.path, mode: file.mode })),
+    );
   }
   if (spec.publish !== undefined) container.publishOnLoopback(spec.publish);
   if ("step" in spec) container.withWaitStrategy(Wait.forOneShotStartup());
-  else if (spec.waitLog) container.withWaitStrategy(Wait.forLogMessage(new RegExp(spec.waitLog.pattern), spec.waitLog.times));
+  else if (spec.waitLog)
+    container.withWaitStrategy(Wait.forLogMessage(new RegExp(spec.waitLog.pattern), spec.waitLog.times));
   else container.withWaitStrategy(new RunningStrategy());
   return container.start();
 }
@@ -463,10 +511,16 @@ async function createNetwork(
   name: string,
   labels: Record<string, string>,
 ): Promise<{ name: string; subnet: string; gateway: string }> {
-  const network = await docker.createNetwork({ Name: name, Driver: "bridge", CheckDuplicate: true, Labels: labels });
+  const network = await docker.createNetwork({
+    Name: name,
+    Driver: "bridge",
+    CheckDuplicate: true,
+    Labels: labels,
+  });
   const info = await network.inspect();
   const config = (info.IPAM?.Config ?? [])[0] as { Subnet?: string; Gateway?: string } | undefined;
-  if (!config?.Subnet || !config.Gateway) throw new Error(`network ${name} has no IPv4 subnet/gateway: ${JSON.stringify(info.IPAM)}`);
+  if (!config?.Subnet || !config.Gateway)
+    throw new Error(`network ${name} has no IPv4 subnet/gateway: ${JSON.stringify(info.IPAM)}`);
   return { name, subnet: config.Subnet, gateway: config.Gateway };
 }
 
@@ -481,7 +535,10 @@ async function resolveImages(
   const needed = new Set<LocalImageName>();
   const local = (name: LocalImageName) => !options.images?.[name];
   // The TLS front and the relay run from the probe image.
-  if (probeMode !== "none" || specs.some((s) => profiles.get(s.implementation)?.container?.tls.mode === "front")) {
+  if (
+    probeMode !== "none" ||
+    specs.some((s) => profiles.get(s.implementation)?.container?.tls.mode === "front")
+  ) {
     if (local("probe")) needed.add("probe");
   }
   for (const spec of specs) {
@@ -512,5 +569,30 @@ function freePort(host: string): Promise<number> {
       const port = typeof address === "object" && address ? address.port : 0;
       server.close(() => resolve(port));
     });
+  });
+}
+
+/**
+ * An undici dispatcher that trusts the run's CA and connects each mapped hostname to its published
+ * loopback port, keeping Host and SNI — for drivers that take a dispatcher (e.g. fedify-ref's
+ * `dispatcher` option) rather than the harness's HttpClient. Close it when done.
+ */
+export function hostMapDispatcher(run: Pick<ContainerRun, "caPem" | "hostMap">): Agent {
+  const connector = buildConnector({ ca: [...rootCertificates, run.caPem] });
+  return new Agent({
+    connect(options, callback) {
+      const port = options.port || (options.protocol === "https:" ? "443" : "80");
+      const mapping = run.hostMap[options.hostname.toLowerCase()];
+      if (!mapping) return connector(options, callback);
+      connector(
+        {
+          ...options,
+          host: options.host ?? `${options.hostname}:${port}`,
+          hostname: mapping.address,
+          port: String(mapping.port),
+        },
+        callback,
+      );
+    },
   });
 }

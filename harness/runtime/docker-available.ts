@@ -50,7 +50,11 @@ function ask(timeoutMs: number): Promise<DockerStatus> {
     const url = new URL(host.replace(/^tcp:/, "http:"));
     target = { host: url.hostname, port: Number(url.port || 2375) };
   } else {
-    return Promise.resolve({ available: false, endpoint: host, reason: "DOCKER_HOST scheme is not unix:// or tcp://" });
+    return Promise.resolve({
+      available: false,
+      endpoint: host,
+      reason: "DOCKER_HOST scheme is not unix:// or tcp://",
+    });
   }
   return new Promise((resolve) => {
     const req = request({ ...target, path: "/version", method: "GET", timeout: timeoutMs }, (res) => {

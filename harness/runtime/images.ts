@@ -9,11 +9,21 @@
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Dockerode, dockerClient, LABEL_IMAGE_HASH, isNotFound } from "./docker.ts";
+import { type Dockerode, dockerClient, isNotFound, LABEL_IMAGE_HASH } from "./docker.ts";
 import { REPO_ROOT } from "./repo.ts";
 import { type TarEntry, tarStream } from "./tar.ts";
 
@@ -100,7 +110,9 @@ export function runtimeSettings(name: LocalImageName): string {
   const allowed = /^(ENV|USER|EXPOSE|ENTRYPOINT|CMD|WORKDIR|LABEL|STOPSIGNAL)\b/;
   for (const line of body.split("\n")) {
     if (line.trim() && !line.startsWith("#") && !allowed.test(line)) {
-      throw new Error(`${file}: '${line}' below the runtime-settings marker cannot be applied to a local build`);
+      throw new Error(
+        `${file}: '${line}' below the runtime-settings marker cannot be applied to a local build`,
+      );
     }
   }
   return body;
@@ -150,10 +162,17 @@ function fixedEntries(node: string, libraries: string[]): TarEntry[] {
   ];
   for (const library of libraries) {
     const real = realpathSync(library);
-    entries.push({ type: "file", path: library.slice(1), mode: 0o755, source: real, size: statSync(real).size });
+    entries.push({
+      type: "file",
+      path: library.slice(1),
+      mode: 0o755,
+      source: real,
+      size: statSync(real).size,
+    });
   }
   const bundle = "/etc/ssl/certs/ca-certificates.crt";
-  if (existsSync(bundle)) entries.push({ type: "file", path: bundle.slice(1), source: bundle, size: statSync(bundle).size });
+  if (existsSync(bundle))
+    entries.push({ type: "file", path: bundle.slice(1), source: bundle, size: statSync(bundle).size });
   return entries;
 }
 
@@ -215,7 +234,13 @@ function walk(dir: string, prefix: string, keep: (name: string) => boolean): Tar
       if (stat.isDirectory()) visit(full);
       else if (stat.isSymbolicLink()) out.push({ type: "symlink", path, target: readlinkSync(full) });
       else if (stat.isFile()) {
-        out.push({ type: "file", path, mode: stat.mode & 0o111 ? 0o755 : 0o644, source: full, size: stat.size });
+        out.push({
+          type: "file",
+          path,
+          mode: stat.mode & 0o111 ? 0o755 : 0o644,
+          source: full,
+          size: stat.size,
+        });
       }
     }
   };
@@ -240,7 +265,14 @@ async function importRuntime(docker: Dockerode, ref: string, inputs: RuntimeInpu
 
 async function buildAppImage(
   docker: Dockerode,
-  build: { name: LocalImageName; ref: string; hash: string; runtimeRef: string; settings: string; files: TarEntry[] },
+  build: {
+    name: LocalImageName;
+    ref: string;
+    hash: string;
+    runtimeRef: string;
+    settings: string;
+    files: TarEntry[];
+  },
 ): Promise<void> {
   const dockerfile = [
     `FROM ${build.runtimeRef}`,
@@ -258,7 +290,10 @@ function followProgress(docker: Dockerode, stream: NodeJS.ReadableStream, ref: s
   return new Promise((resolvePromise, reject) => {
     docker.modem.followProgress(stream, (error: Error | null, output: Array<{ error?: string }>) => {
       const failed = error ?? output.find((line) => line.error);
-      if (failed) reject(new Error(`building ${ref} failed: ${failed instanceof Error ? failed.message : failed.error}`));
+      if (failed)
+        reject(
+          new Error(`building ${ref} failed: ${failed instanceof Error ? failed.message : failed.error}`),
+        );
       else resolvePromise();
     });
   });
@@ -276,7 +311,12 @@ async function hasImage(docker: Dockerode, ref: string, hash: string): Promise<b
 
 // Keeps the newest few images of a kind (parallel sessions may still use a previous one) and removes
 // older ones by id; an image still in use by a container is simply kept.
-async function removeStaleImages(docker: Dockerode, kind: string, currentHash: string, log: (line: string) => void) {
+async function removeStaleImages(
+  docker: Dockerode,
+  kind: string,
+  currentHash: string,
+  log: (line: string) => void,
+) {
   const images = await docker.listImages({ filters: { label: [`${LABEL_KIND}=${kind}`] } });
   const stale = images
     .filter((image) => image.Labels?.[LABEL_IMAGE_HASH] !== currentHash)

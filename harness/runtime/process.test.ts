@@ -35,13 +35,18 @@ describe("startProcessTarget", () => {
   it("resolves on the ready line, keeps stderr, and stops the child", async () => {
     const path = await script(
       "ready.mjs",
-      `process.stderr.write("booting " + process.argv[2] + " " + process.env.GREETING + "\\n");
+      `process.on("SIGTERM", () => { process.stderr.write("bye\\n"); process.exit(0); });
+       process.stderr.write("booting " + process.argv[2] + " " + process.env.GREETING + "\\n");
        process.stdout.write("some noise\\n");
        process.stdout.write(JSON.stringify({ ready: true, origin: "http://127.0.0.1:1234", port: 1234, extra: 7 }) + "\\n");
-       process.on("SIGTERM", () => { process.stderr.write("bye\\n"); process.exit(0); });
        setInterval(() => {}, 1000);`,
     );
-    const target = await startProcessTarget({ name: "ready", script: path, args: ["arg1"], env: { GREETING: "hi" } });
+    const target = await startProcessTarget({
+      name: "ready",
+      script: path,
+      args: ["arg1"],
+      env: { GREETING: "hi" },
+    });
     expect(target.origin).toBe("http://127.0.0.1:1234");
     expect(target.port).toBe(1234);
     expect(target.ready.extra).toBe(7);
@@ -68,7 +73,9 @@ describe("startProcessTarget", () => {
       `process.stderr.write("pid " + process.pid + "\\n"); setInterval(() => {}, 1000);`,
     );
     const before = runningCount();
-    const error = await startProcessTarget({ name: "slow", script: path, readyTimeoutMs: 1_500 }).catch((e) => e);
+    const error = await startProcessTarget({ name: "slow", script: path, readyTimeoutMs: 1_500 }).catch(
+      (e) => e,
+    );
     expect(String(error)).toMatch(/slow did not print its ready line within 1500 ms/);
     const pid = Number(/pid (\d+)/.exec(String(error))?.[1]);
     expect(pid).toBeGreaterThan(0);
@@ -106,13 +113,31 @@ describe("startProcessTarget", () => {
     await target.stop();
   });
 
+  it("leaves no orphan when the harness itself is killed with SIGKILL", async () => {
+    const parentScript = await script(
+      "parent.mts",
+      `import { startFedifyRefProcess } from ${JSON.stringify(new URL("./process.ts", import.meta.url).pathname)};
+       const target = await startFedifyRefProcess({ name: "orphan-check" });
+       process.stdout.write(JSON.stringify({ ready: true, origin: target.origin, port: target.port, child: target.pid }) + "\\n");
+       setInterval(() => {}, 1000);`,
+    );
+    const parent = await startProcessTarget({ name: "parent", script: parentScript, stopTimeoutMs: 100 });
+    const child = Number(parent.ready.child);
+    expect(alive(child)).toBe(true);
+    process.kill(parent.pid, "SIGKILL");
+    await expect.poll(() => alive(child), { timeout: 10_000 }).toBe(false);
+    await parent.stop();
+  });
+
   it("stopAll stops every registered child", async () => {
     const path = await script(
       "idle.mjs",
       `process.stdout.write(JSON.stringify({ ready: true, origin: "http://x", port: 1 }) + "\\n");
        setInterval(() => {}, 1000);`,
     );
-    const targets = await Promise.all([1, 2].map((i) => startProcessTarget({ name: `idle-${i}`, script: path })));
+    const targets = await Promise.all(
+      [1, 2].map((i) => startProcessTarget({ name: `idle-${i}`, script: path })),
+    );
     expect(targets.every((t) => alive(t.pid))).toBe(true);
     await stopAll();
     expect(targets.some((t) => alive(t.pid))).toBe(false);

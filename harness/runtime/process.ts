@@ -104,15 +104,25 @@ function installHooks(): void {
   }
 }
 
-function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    child.once("exit", () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
+/** Waits for the child to exit (true) or `ms` to pass (false); then briefly for its output to drain. */
+async function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
+  const closed = new Promise<void>((resolve) => {
+    if (child.stdout?.closed !== false && child.stderr?.closed !== false) resolve();
+    else child.once("close", () => resolve());
   });
+  const exited =
+    child.exitCode !== null || child.signalCode !== null
+      ? true
+      : await new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(false), ms);
+          child.once("exit", () => {
+            clearTimeout(timer);
+            resolve(true);
+          });
+        });
+  // "exit" can come before the last stderr bytes are read; "close" comes after.
+  if (exited) await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
+  return exited;
 }
 
 async function stopChild(child: ChildProcess, graceMs = children.get(child) ?? 5_000): Promise<void> {
@@ -149,12 +159,15 @@ export async function startProcessTarget(options: ProcessTargetOptions): Promise
   const script = resolve(REPO_ROOT, options.script);
   const child = spawn(process.execPath, [RUN_TS, script, ...(options.args ?? [])], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...options.env },
-    stdio: ["ignore", "pipe", "pipe"],
+    // stdin stays an open pipe: a child that honours FEDICHECK_EXIT_WITH_PARENT exits when it
+    // closes, which happens even if this process is killed with SIGKILL.
+    env: { ...process.env, FEDICHECK_EXIT_WITH_PARENT: "1", ...options.env },
+    stdio: ["pipe", "pipe", "pipe"],
     detached: false,
   });
   children.set(child, options.stopTimeoutMs ?? 5_000);
   child.once("exit", () => children.delete(child));
+  child.stdin!.on("error", () => {}); // never written; ignore EPIPE when the child is gone
   child.stderr!.setEncoding("utf8");
   child.stderr!.on("data", (text: string) => log.push(text));
   child.stdout!.setEncoding("utf8");
@@ -169,7 +182,10 @@ export async function startProcessTarget(options: ProcessTargetOptions): Promise
     ready = await new Promise<ReadyLine>((resolvePromise, reject) => {
       let buffered = "";
       const timer = setTimeout(
-        () => reject(new Error(`${options.name} did not print its ready line within ${timeoutMs} ms.\n${tail()}`)),
+        () =>
+          reject(
+            new Error(`${options.name} did not print its ready line within ${timeoutMs} ms.\n${tail()}`),
+          ),
         timeoutMs,
       );
       const onData = (text: string) => {
@@ -182,7 +198,11 @@ export async function startProcessTarget(options: ProcessTargetOptions): Promise
           if (!line.startsWith("{")) continue;
           try {
             const parsed = JSON.parse(line) as Partial<ReadyLine>;
-            if (parsed.ready === true && typeof parsed.origin === "string" && typeof parsed.port === "number") {
+            if (
+              parsed.ready === true &&
+              typeof parsed.origin === "string" &&
+              typeof parsed.port === "number"
+            ) {
               clearTimeout(timer);
               child.stdout!.off("data", onData);
               child.off("exit", onExit);
@@ -199,9 +219,7 @@ export async function startProcessTarget(options: ProcessTargetOptions): Promise
       const onExit = (code: number | null, signal: string | null) => {
         clearTimeout(timer);
         reject(
-          new Error(
-            `${options.name} exited before it was ready (${signal ?? `code ${code}`}).\n${tail()}`,
-          ),
+          new Error(`${options.name} exited before it was ready (${signal ?? `code ${code}`}).\n${tail()}`),
         );
       };
       child.stdout!.on("data", onData);

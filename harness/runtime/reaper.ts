@@ -41,7 +41,10 @@ export function startReaper(runId: string): Reaper {
 function engine(method: string, path: string): Promise<{ status: number; body: string }> {
   const host = process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
   const target = host.startsWith("tcp://")
-    ? { host: new URL(host.replace(/^tcp:/, "http:")).hostname, port: Number(new URL(host.replace(/^tcp:/, "http:")).port || 2375) }
+    ? {
+        host: new URL(host.replace(/^tcp:/, "http:")).hostname,
+        port: Number(new URL(host.replace(/^tcp:/, "http:")).port || 2375),
+      }
     : { socketPath: host.replace(/^unix:\/\//, "") };
   return new Promise((resolve, reject) => {
     const req = request({ ...target, method, path, timeout: 30_000 }, (res) => {
@@ -62,13 +65,17 @@ function engine(method: string, path: string): Promise<{ status: number; body: s
 export async function reap(runId: string): Promise<number> {
   const filters = encodeURIComponent(JSON.stringify({ label: [`${LABEL_RUN}=${runId}`] }));
   let removed = 0;
-  const containers = JSON.parse((await engine("GET", `/containers/json?all=1&filters=${filters}`)).body) as Array<{ Id: string }>;
+  const containers = JSON.parse(
+    (await engine("GET", `/containers/json?all=1&filters=${filters}`)).body,
+  ) as Array<{ Id: string }>;
   await Promise.all(
     containers.map(async ({ Id }) => {
       if ((await engine("DELETE", `/containers/${Id}?force=1&v=1`)).status < 300) removed++;
     }),
   );
-  const networks = JSON.parse((await engine("GET", `/networks?filters=${filters}`)).body) as Array<{ Id: string }>;
+  const networks = JSON.parse((await engine("GET", `/networks?filters=${filters}`)).body) as Array<{
+    Id: string;
+  }>;
   for (const { Id } of networks) if ((await engine("DELETE", `/networks/${Id}`)).status < 300) removed++;
   return removed;
 }

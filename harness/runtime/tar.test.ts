@@ -39,6 +39,8 @@ describe("tarStream", () => {
     const dir = mkdtempSync(join(tmpdir(), "fc-tar-"));
     const source = join(dir, "grown");
     writeFileSync(source, "12345");
-    await expect(buffer(tarStream([{ type: "file", path: "x", source, size: 3 }]))).rejects.toThrow(/changed size/);
+    await expect(buffer(tarStream([{ type: "file", path: "x", source, size: 3 }]))).rejects.toThrow(
+      /changed size/,
+    );
   });
 });

@@ -26,11 +26,19 @@ async function* generate(entries: Iterable<TarEntry> | AsyncIterable<TarEntry>):
     const path = entry.type === "dir" ? `${entry.path.replace(/\/+$/, "")}/` : entry.path;
     const base = { path, uid: 0, gid: 0 };
     if (entry.type === "dir") {
-      yield* headers({ ...base, uid: entry.uid ?? 0, gid: entry.gid ?? 0, mode: entry.mode ?? 0o755, size: 0, flag: "5" });
+      yield* headers({
+        ...base,
+        uid: entry.uid ?? 0,
+        gid: entry.gid ?? 0,
+        mode: entry.mode ?? 0o755,
+        size: 0,
+        flag: "5",
+      });
     } else if (entry.type === "symlink") {
       yield* headers({ ...base, mode: 0o777, size: 0, flag: "2", linkname: entry.target });
     } else if ("content" in entry) {
-      const data = typeof entry.content === "string" ? Buffer.from(entry.content) : Buffer.from(entry.content);
+      const data =
+        typeof entry.content === "string" ? Buffer.from(entry.content) : Buffer.from(entry.content);
       const owner = { uid: entry.uid ?? 0, gid: entry.gid ?? 0 };
       yield* headers({ ...base, ...owner, mode: entry.mode ?? 0o644, size: data.length, flag: "0" });
       yield data;

@@ -76,8 +76,12 @@ export async function startFront(options: FrontOptions): Promise<Front> {
     });
   } else if (options.upstream && options.cert && options.key) {
     const upstream = new URL(options.upstream);
-    const https = createHttpsServer({ cert: options.cert, key: options.key }, (req, res) => proxy(upstream, req, res));
-    https.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => tunnel(upstream, req, socket, head));
+    const https = createHttpsServer({ cert: options.cert, key: options.key }, (req, res) =>
+      proxy(upstream, req, res),
+    );
+    https.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) =>
+      tunnel(upstream, req, socket, head),
+    );
     server = https;
   } else {
     throw new Error("tls-front needs --upstream with --cert and --key, or --tcp host:port");
@@ -105,7 +109,9 @@ function proxy(upstream: URL, req: IncomingMessage, res: ServerResponse): void {
   }
   headers["x-forwarded-proto"] = "https";
   headers["x-forwarded-host"] = req.headers.host ?? "";
-  headers["x-forwarded-for"] = [req.headers["x-forwarded-for"], req.socket.remoteAddress].filter(Boolean).join(", ");
+  headers["x-forwarded-for"] = [req.headers["x-forwarded-for"], req.socket.remoteAddress]
+    .filter(Boolean)
+    .join(", ");
   const outgoing = httpRequest(
     { host: upstream.hostname, port: upstream.port || 80, method: req.method, path: req.url, headers },
     (answer) => {
@@ -127,7 +133,8 @@ function proxy(upstream: URL, req: IncomingMessage, res: ServerResponse): void {
 function tunnel(upstream: URL, req: IncomingMessage, socket: Socket, head: Buffer): void {
   const target = connect(Number(upstream.port || 80), upstream.hostname, () => {
     const lines = [`${req.method} ${req.url} HTTP/1.1`];
-    for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+    for (let i = 0; i < req.rawHeaders.length; i += 2)
+      lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
     lines.push("X-Forwarded-Proto: https", "", "");
     target.write(lines.join("\r\n"));
     if (head.length) target.write(head);
@@ -167,7 +174,9 @@ async function main(): Promise<void> {
     cert: values.cert ? readFileSync(values.cert, "utf8") : undefined,
     key: values.key ? readFileSync(values.key, "utf8") : undefined,
   });
-  const what = values.tcp ? `tcp-relay listening on ${front.port} → ${values.tcp}` : `tls-front listening on ${front.port} → ${values.upstream}`;
+  const what = values.tcp
+    ? `tcp-relay listening on ${front.port} → ${values.tcp}`
+    : `tls-front listening on ${front.port} → ${values.upstream}`;
   console.log(what);
   const stop = () => void front.close().then(() => process.exit(0));
   process.once("SIGTERM", stop);

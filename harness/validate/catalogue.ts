@@ -122,7 +122,8 @@ export const RULES = {
     check: "AS-06",
   },
   "AS-07": {
-    title: "Ids are on the actor's origin (activity id, object id of Create/Update/Delete/Undo, served origin)",
+    title:
+      "Ids are on the actor's origin (activity id, object id of Create/Update/Delete/Undo, served origin)",
     severity: "error",
     level: "MUST",
     impact: "PROBLEM",

@@ -172,13 +172,16 @@ export interface OfflineLoaderOptions {
  * and the terms that context would have defined show up as undefined.
  */
 export function createOfflineLoader(options: OfflineLoaderOptions = {}): DocumentLoader {
-  return (url: string) => {
-    const doc = getOfflineContext(url);
-    if (doc !== undefined) {
-      return Promise.resolve({ contextUrl: undefined, documentUrl: url, document: doc, tag: "static" });
-    }
-    options.onUnknown?.(url);
-    // No tag: jsonld must not cache this stand-in, so the next document reports the URL again.
-    return Promise.resolve({ contextUrl: undefined, documentUrl: url, document: { "@context": {} } });
-  };
+  // A bound function rather than a closure: this runs for every document validated.
+  return loadOffline.bind(options);
+}
+
+function loadOffline(this: OfflineLoaderOptions, url: string): Promise<LoadedDocument> {
+  const doc = getOfflineContext(url);
+  if (doc !== undefined) {
+    return Promise.resolve({ contextUrl: undefined, documentUrl: url, document: doc, tag: "static" });
+  }
+  this.onUnknown?.(url);
+  // No tag: jsonld must not cache this stand-in, so the next document reports the URL again.
+  return Promise.resolve({ contextUrl: undefined, documentUrl: url, document: { "@context": {} } });
 }

@@ -94,12 +94,18 @@ function checkDigest(value: string, body: string | undefined, out: Finding[]): v
     const algorithm = item.slice(0, eq);
     const encoded = item.slice(eq + 1);
     const canonical = algorithm.toUpperCase();
-    const known = DIGEST_ALGORITHMS[canonical];
+    // Own keys only: a header naming `constructor` must not find Object.prototype (issue 7 fuzzing).
+    const known = Object.hasOwn(DIGEST_ALGORITHMS, canonical) ? DIGEST_ALGORITHMS[canonical] : undefined;
     if (!known) {
       out.push(
-        finding("SIG-DIGEST-FORM", pointer, `expected the algorithm SHA-256, found unknown ${preview(algorithm)}`, {
-          severity: "warning",
-        }),
+        finding(
+          "SIG-DIGEST-FORM",
+          pointer,
+          `expected the algorithm SHA-256, found unknown ${preview(algorithm)}`,
+          {
+            severity: "warning",
+          },
+        ),
       );
       continue;
     }
@@ -144,7 +150,11 @@ function checkDigest(value: string, body: string | undefined, out: Finding[]): v
   }
   if (!sawSha256) {
     out.push(
-      finding("SIG-DIGEST-FORM", pointer, `expected a SHA-256= digest (Mastodon requires it), found ${preview(value)}`),
+      finding(
+        "SIG-DIGEST-FORM",
+        pointer,
+        `expected a SHA-256= digest (Mastodon requires it), found ${preview(value)}`,
+      ),
     );
   }
 }
@@ -167,20 +177,32 @@ function checkContentDigest(value: string, body: string | undefined, out: Findin
   let sawActive = false;
   for (const [algorithm, member] of dictionary) {
     const where = pointerJoin(pointer, algorithm);
-    const known = CONTENT_DIGEST_ALGORITHMS[algorithm];
+    const known = Object.hasOwn(CONTENT_DIGEST_ALGORITHMS, algorithm)
+      ? CONTENT_DIGEST_ALGORITHMS[algorithm]
+      : undefined;
     if (!known) {
       out.push(
-        finding("SIG-CONTENT-DIGEST-FORM", where, `expected the algorithm sha-256 or sha-512, found ${preview(algorithm)}`, {
-          severity: "warning",
-        }),
+        finding(
+          "SIG-CONTENT-DIGEST-FORM",
+          where,
+          `expected the algorithm sha-256 or sha-512, found ${preview(algorithm)}`,
+          {
+            severity: "warning",
+          },
+        ),
       );
       continue;
     }
     if (known.deprecated) {
       out.push(
-        finding("SIG-CONTENT-DIGEST-FORM", where, `expected sha-256 or sha-512, found the deprecated ${algorithm}`, {
-          severity: "warning",
-        }),
+        finding(
+          "SIG-CONTENT-DIGEST-FORM",
+          where,
+          `expected sha-256 or sha-512, found the deprecated ${algorithm}`,
+          {
+            severity: "warning",
+          },
+        ),
       );
     } else {
       sawActive = true;
@@ -220,7 +242,11 @@ function checkContentDigest(value: string, body: string | undefined, out: Findin
   }
   if (!sawActive) {
     out.push(
-      finding("SIG-CONTENT-DIGEST-FORM", pointer, `expected a sha-256 or sha-512 member, found ${preview(value)}`),
+      finding(
+        "SIG-CONTENT-DIGEST-FORM",
+        pointer,
+        `expected a sha-256 or sha-512 member, found ${preview(value)}`,
+      ),
     );
   }
 }

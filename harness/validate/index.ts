@@ -4,7 +4,7 @@
  * locally) and never throws: a fault of the validator itself becomes a `VALIDATOR-FAULT` finding.
  * @module
  */
-import { finding, RULES } from "./catalogue.ts";
+import { finding, RULES, type RuleId, type RuleInfo } from "./catalogue.ts";
 import type { Finding, Severity } from "./findings.ts";
 import { checkHeaders } from "./headers.ts";
 import { checkJsonLd } from "./jsonld.ts";
@@ -13,7 +13,7 @@ import { checkAs2Rules, checkJrdRules } from "./rules.ts";
 import { checkAs2Schemas, checkJrdSchema, checkNodeInfoSchema } from "./schema.ts";
 import { errorText, isObject, type JsonObject, jsonType, preview, scanDocument } from "./util.ts";
 
-export { finding, type FindingOverrides, RULES, type RuleId, type RuleInfo } from "./catalogue.ts";
+export { type FindingOverrides, finding, RULES, type RuleId, type RuleInfo } from "./catalogue.ts";
 export { AS_CONTEXT, createOfflineLoader, knownContextUrls } from "./contexts.ts";
 export type { Finding, InteropImpact, Severity, SpecLevel } from "./findings.ts";
 export { expandOffline } from "./jsonld.ts";
@@ -99,13 +99,22 @@ function normaliseContext(context: unknown): NormalContext {
 }
 
 function fault(stage: string, error: unknown): Finding {
-  return finding("VALIDATOR-FAULT", "", `the ${stage} stage failed inside fedicheck (not the document's fault): ${errorText(error)}`);
+  return finding(
+    "VALIDATOR-FAULT",
+    "",
+    `the ${stage} stage failed inside fedicheck (not the document's fault): ${errorText(error)}`,
+  );
 }
 
 /** Runs one synchronous stage; a throw becomes a VALIDATOR-FAULT finding and the other stages go on. */
-function stage(name: string, out: Finding[], body: () => Finding[]): void {
+function stage<A extends unknown[]>(
+  name: string,
+  out: Finding[],
+  body: (...args: A) => Finding[],
+  ...args: A
+): void {
   try {
-    for (const f of body()) out.push(f);
+    for (const f of body(...args)) out.push(f);
   } catch (error) {
     out.push(fault(name, error));
   }
@@ -113,8 +122,7 @@ function stage(name: string, out: Finding[], body: () => Finding[]): void {
 
 async function run(input: unknown, context: NormalContext, out: Finding[]): Promise<void> {
   if (context.headers) {
-    const headers = context.headers;
-    stage("header", out, () => checkHeaders(headers, { body: context.body, delivered: context.delivered }));
+    stage("header", out, checkHeaders, context.headers, { body: context.body, delivered: context.delivered });
   }
   let document = input;
   let scan = scanDocument(document);
@@ -128,19 +136,25 @@ async function run(input: unknown, context: NormalContext, out: Finding[]): Prom
     scan = scanDocument(document);
   }
   if (!isObject(document)) {
-    out.push(finding("DOC-NOT-OBJECT", "", `expected a JSON object, found ${jsonType(document)} ${preview(document)}`));
+    out.push(
+      finding(
+        "DOC-NOT-OBJECT",
+        "",
+        `expected a JSON object, found ${jsonType(document)} ${preview(document)}`,
+      ),
+    );
     return;
   }
   const doc: JsonObject = document;
   const detected = detectKind(doc);
   const kind = context.kind === "auto" ? detected : context.kind;
   if (kind === "webfinger") {
-    stage("WebFinger schema", out, () => checkJrdSchema(doc));
-    stage("WebFinger rule", out, () => checkJrdRules(doc));
+    stage("WebFinger schema", out, checkJrdSchema, doc);
+    stage("WebFinger rule", out, checkJrdRules, doc);
     return;
   }
   if (kind === "nodeinfo") {
-    stage("NodeInfo schema", out, () => checkNodeInfoSchema(doc));
+    stage("NodeInfo schema", out, checkNodeInfoSchema, doc);
     return;
   }
   if (!kindMatches(kind, detected)) {
@@ -158,9 +172,11 @@ async function run(input: unknown, context: NormalContext, out: Finding[]): Prom
   } catch (error) {
     out.push(fault("JSON-LD", error));
   }
-  const nodes = scan.nodes;
-  stage("schema", out, () => checkAs2Schemas(nodes, { delivered: context.delivered }));
-  stage("rule", out, () => checkAs2Rules(doc, nodes, { delivered: context.delivered, origin: context.origin }));
+  stage("schema", out, checkAs2Schemas, scan.nodes, { delivered: context.delivered });
+  stage("rule", out, checkAs2Rules, doc, scan.nodes, {
+    delivered: context.delivered,
+    origin: context.origin,
+  });
 }
 
 function kindMatches(expected: DocumentKind, detected: DocumentKind): boolean {
@@ -177,6 +193,7 @@ function article(word: string): string {
  * more there were), and orders findings by severity, keeping discovery order within a severity.
  */
 function finish(findings: Finding[]): Finding[] {
+  if (findings.length < 2) return findings;
   const seen = new Set<string>();
   const perRule = new Map<string, { kept: number; dropped: number; last: Finding }>();
   const unique = findings.filter((f) => {
@@ -208,6 +225,6 @@ function finish(findings: Finding[]): Finding[] {
 }
 
 /** The catalogue entry for a rule id, or undefined for an id the validator does not emit. */
-export function ruleInfo(ruleId: string): (typeof RULES)[keyof typeof RULES] | undefined {
-  return Object.hasOwn(RULES, ruleId) ? RULES[ruleId as keyof typeof RULES] : undefined;
+export function ruleInfo(ruleId: string): RuleInfo | undefined {
+  return Object.hasOwn(RULES, ruleId) ? RULES[ruleId as RuleId] : undefined;
 }

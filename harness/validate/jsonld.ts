@@ -6,7 +6,13 @@
  */
 import jsonld from "jsonld";
 import { finding } from "./catalogue.ts";
-import { AS_CONTEXT, createOfflineLoader, type DocumentLoader, isAs2ContextUrl, isLitepubUrl } from "./contexts.ts";
+import {
+  AS_CONTEXT,
+  createOfflineLoader,
+  type DocumentLoader,
+  isAs2ContextUrl,
+  isLitepubUrl,
+} from "./contexts.ts";
 import type { Finding } from "./findings.ts";
 import { asArray, errorText, isObject, type JsonObject, type JsonValue, pointerJoin } from "./util.ts";
 
@@ -44,11 +50,18 @@ export function expandOffline(document: unknown, options: ExpandOfflineOptions =
     documentLoader: createOfflineLoader(loaderOptions),
     expandContext: AS_CONTEXT,
   };
-  const onEvent = options.onEvent;
-  if (onEvent) {
-    expandOptions.eventHandler = ({ event }) => onEvent(event);
-  }
+  if (options.onEvent) expandOptions.eventHandler = forwardEvent.bind(options.onEvent);
   return expandRaw(document, expandOptions);
+}
+
+function forwardEvent(this: (event: JsonLdEvent) => void, arg: { event: JsonLdEvent }): void {
+  this(arg.event);
+}
+
+function recordDroppedProperty(this: Set<string>, event: JsonLdEvent): void {
+  if (event.code === "invalid property" && typeof event.details?.property === "string") {
+    this.add(event.details.property);
+  }
 }
 
 // Prefixes of extension vocabularies whose terms turn up undefined in the wild without harm.
@@ -170,7 +183,11 @@ export async function checkJsonLd(doc: JsonObject): Promise<JsonLdResult> {
   const context = doc["@context"];
   if (context === undefined) {
     findings.push(
-      finding("AS-01", "", "no @context: read with the AS2 context (expected @context to name " + `${AS_CONTEXT})`),
+      finding(
+        "AS-01",
+        "",
+        `no @context: read with the AS2 context (expected @context to name ${AS_CONTEXT})`,
+      ),
     );
   } else if (!referencesAs2(context)) {
     findings.push(
@@ -187,15 +204,13 @@ export async function checkJsonLd(doc: JsonObject): Promise<JsonLdResult> {
   let expanded: unknown;
   try {
     expanded = await expandOffline(doc, {
-      onUnknownContext: (url) => unknown.add(url),
-      onEvent: (event) => {
-        if (event.code === "invalid property" && typeof event.details?.property === "string") {
-          droppedKeys.add(event.details.property);
-        }
-      },
+      onUnknownContext: unknown.add.bind(unknown),
+      onEvent: recordDroppedProperty.bind(droppedKeys),
     });
   } catch (error) {
-    findings.push(finding("JSONLD-INVALID", "", `expected JSON-LD that expands, found: ${jsonLdErrorText(error)}`));
+    findings.push(
+      finding("JSONLD-INVALID", "", `expected JSON-LD that expands, found: ${jsonLdErrorText(error)}`),
+    );
   }
 
   for (const url of unknown) {
@@ -248,7 +263,10 @@ function referencesAs2(context: JsonValue): boolean {
 
 /** A one-line explanation of a jsonld error, with its JSON-LD error code. */
 function jsonLdErrorText(error: unknown): string {
-  const code = isObject(error) || error instanceof Error ? (error as { details?: { code?: unknown } }).details?.code : undefined;
+  const code =
+    isObject(error) || error instanceof Error
+      ? (error as { details?: { code?: unknown } }).details?.code
+      : undefined;
   const text = errorText(error);
   return typeof code === "string" ? `${code}: ${text}` : text;
 }
@@ -267,30 +285,39 @@ function contextPointer(doc: JsonObject, url: string): string {
 // Walks expanded JSON-LD: AS2's `@vocab: "_:"` turns undefined terms into blank-node keys and types.
 function collectUndefined(value: unknown, out: Map<string, "property" | "type">): void {
   if (Array.isArray(value)) {
-    for (const item of value) collectUndefined(item, out);
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (typeof item === "object" && item !== null) collectUndefined(item, out);
+    }
     return;
   }
-  if (!isObject(value)) return;
-  if ("@value" in value) return;
-  for (const key of Object.keys(value)) {
-    const child = value[key];
+  const node = value as Record<string, unknown>;
+  if (node["@value"] !== undefined) return;
+  for (const key in node) {
+    const child = node[key];
     if (key === "@type") {
-      for (const t of asArray(child)) {
-        if (typeof t === "string" && t.startsWith("_:")) out.set(t.slice(2), "type");
-        else if (typeof t === "string" && hasKnownPrefixScheme(t)) out.set(t, "type");
-      }
+      if (Array.isArray(child)) for (const t of child) undefinedType(t, out);
+      else undefinedType(child, out);
       continue;
     }
-    if (key.startsWith("_:")) out.set(key.slice(2), "property");
-    else if (hasKnownPrefixScheme(key)) out.set(key, "property");
+    if (key.charCodeAt(0) === 95 /* _ */ && key.startsWith("_:")) out.set(key.slice(2), "property");
+    else if (key.charCodeAt(0) !== 64 /* @ */ && hasKnownPrefixScheme(key)) out.set(key, "property");
     if (typeof child === "object" && child !== null) collectUndefined(child, out);
   }
+}
+
+function undefinedType(t: unknown, out: Map<string, "property" | "type">): void {
+  if (typeof t !== "string") return;
+  if (t.startsWith("_:")) out.set(t.slice(2), "type");
+  else if (hasKnownPrefixScheme(t)) out.set(t, "type");
 }
 
 // A compact IRI whose prefix was never declared stays as "toot:foo" after expansion.
 function hasKnownPrefixScheme(iri: string): boolean {
   const colon = iri.indexOf(":");
-  return colon > 0 && KNOWN_PREFIXES.has(iri.slice(0, colon)) && !iri.startsWith("//", colon + 1);
+  // Full IRIs (http://…) are the common case: their scheme is never a known prefix.
+  if (colon <= 0 || iri.startsWith("//", colon + 1)) return false;
+  return KNOWN_PREFIXES.has(iri.slice(0, colon));
 }
 
 /** Finds, for each undefined term, the first place the original document uses it (key or type). */

@@ -51,7 +51,13 @@ export const ACTIVITY_TYPES: ReadonlySet<string> = new Set([
 ]);
 
 /** AS2 actor types. */
-export const ACTOR_TYPES: ReadonlySet<string> = new Set(["Application", "Group", "Organization", "Person", "Service"]);
+export const ACTOR_TYPES: ReadonlySet<string> = new Set([
+  "Application",
+  "Group",
+  "Organization",
+  "Person",
+  "Service",
+]);
 
 /** AS2 collection types. */
 export const COLLECTION_TYPES: ReadonlySet<string> = new Set([

@@ -5,9 +5,9 @@
  * @module
  */
 import { finding } from "./catalogue.ts";
-import { isHttpUrl } from "./schemas/common.ts";
 import type { Finding } from "./findings.ts";
 import { categoryOf } from "./kinds.ts";
+import { isHttpUrl } from "./schemas/common.ts";
 import {
   asArray,
   httpOrigin,
@@ -26,7 +26,15 @@ import {
 export const PUBLIC_IRI = "https://www.w3.org/ns/activitystreams#Public";
 
 /** Properties whose values are xsd:dateTime in AS2 (and `expires`, which Lemmy maps to endTime). */
-export const DATE_PROPERTIES = ["published", "updated", "deleted", "startTime", "endTime", "closed", "expires"];
+export const DATE_PROPERTIES = [
+  "published",
+  "updated",
+  "deleted",
+  "startTime",
+  "endTime",
+  "closed",
+  "expires",
+];
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-](\d{2}):(\d{2}))$/;
 
@@ -122,7 +130,11 @@ export interface RuleContext {
 }
 
 /** Runs every AS2 rule over a document whose objects `scanDocument` listed. */
-export function checkAs2Rules(doc: JsonObject, nodes: readonly NodeRef[], context: RuleContext = {}): Finding[] {
+export function checkAs2Rules(
+  doc: JsonObject,
+  nodes: readonly NodeRef[],
+  context: RuleContext = {},
+): Finding[] {
   const findings: Finding[] = [];
   for (const ref of nodes) {
     checkNode(ref, context, findings);
@@ -131,10 +143,14 @@ export function checkAs2Rules(doc: JsonObject, nodes: readonly NodeRef[], contex
   return findings;
 }
 
-const PLAIN_OF_MAP: Record<string, string> = { contentMap: "content", summaryMap: "summary", nameMap: "name" };
+const PLAIN_OF_MAP: Record<string, string> = {
+  contentMap: "content",
+  summaryMap: "summary",
+  nameMap: "name",
+};
 
 /** Rules that look at one object wherever it sits (one pass over the keys it has). */
-function checkNode({ node, pointer, key }: NodeRef, context: RuleContext, out: Finding[]): void {
+function checkNode({ node, pointer, key, types }: NodeRef, context: RuleContext, out: Finding[]): void {
   const full = pointer === "" || key === "object";
   for (const prop in node) {
     const value = node[prop];
@@ -158,13 +174,25 @@ function checkNode({ node, pointer, key }: NodeRef, context: RuleContext, out: F
         break;
       case "hreflang":
         if (typeof value === "string" && !isBcp47(value)) {
-          out.push(finding("AS-04", pointerJoin(pointer, prop), `expected a BCP 47 language tag, found ${preview(value)}`));
+          out.push(
+            finding(
+              "AS-04",
+              pointerJoin(pointer, prop),
+              `expected a BCP 47 language tag, found ${preview(value)}`,
+            ),
+          );
         }
         break;
       case "name":
         // AS-05: no HTML in name.
         if (typeof value === "string" && containsHtml(value)) {
-          out.push(finding("AS-05", pointerJoin(pointer, prop), `expected plain text in name, found HTML ${preview(value)}`));
+          out.push(
+            finding(
+              "AS-05",
+              pointerJoin(pointer, prop),
+              `expected plain text in name, found HTML ${preview(value)}`,
+            ),
+          );
         }
         break;
       case "bto":
@@ -188,8 +216,7 @@ function checkNode({ node, pointer, key }: NodeRef, context: RuleContext, out: F
         break;
     }
   }
-  if (node.type === undefined && node["@type"] === undefined) return;
-  const types = typesOf(node);
+  if (types.length === 0 && !full) return;
   // AS-05: Question has oneOf xor anyOf.
   if (types.includes("Question") && present(node.oneOf) && present(node.anyOf)) {
     out.push(
@@ -203,7 +230,11 @@ function checkNode({ node, pointer, key }: NodeRef, context: RuleContext, out: F
     for (const prop of ["formerType", "deleted"]) {
       if (!present(node[prop])) {
         out.push(
-          finding("AS-TOMBSTONE", pointerJoin(pointer, prop), `expected the Tombstone to carry ${prop}, found none`),
+          finding(
+            "AS-TOMBSTONE",
+            pointerJoin(pointer, prop),
+            `expected the Tombstone to carry ${prop}, found none`,
+          ),
         );
       }
     }
@@ -215,7 +246,13 @@ function checkNode({ node, pointer, key }: NodeRef, context: RuleContext, out: F
 }
 
 /** AS-04 keys, AS-05 HTML in nameMap, and agreement with the plain property. */
-function checkLanguageMap(node: JsonObject, mapName: string, map: JsonObject, pointer: string, out: Finding[]): void {
+function checkLanguageMap(
+  node: JsonObject,
+  mapName: string,
+  map: JsonObject,
+  pointer: string,
+  out: Finding[],
+): void {
   const mapPointer = pointerJoin(pointer, mapName);
   for (const tag in map) {
     if (!isBcp47(tag)) {
@@ -230,7 +267,11 @@ function checkLanguageMap(node: JsonObject, mapName: string, map: JsonObject, po
     const value = map[tag];
     if (mapName === "nameMap" && typeof value === "string" && containsHtml(value)) {
       out.push(
-        finding("AS-05", pointerJoin(mapPointer, tag), `expected plain text in nameMap, found HTML ${preview(value)}`),
+        finding(
+          "AS-05",
+          pointerJoin(mapPointer, tag),
+          `expected plain text in nameMap, found HTML ${preview(value)}`,
+        ),
       );
     }
   }
@@ -308,9 +349,15 @@ function checkActorKey(node: JsonObject, pointer: string, out: Finding[]): void 
   if (id === undefined) return;
   asArray(keys).forEach((key, i) => {
     if (!isObject(key) || typeof key.owner !== "string" || key.owner === id) return;
-    const base = Array.isArray(keys) ? pointerJoin(pointerJoin(pointer, "publicKey"), i) : pointerJoin(pointer, "publicKey");
+    const base = Array.isArray(keys)
+      ? pointerJoin(pointerJoin(pointer, "publicKey"), i)
+      : pointerJoin(pointer, "publicKey");
     out.push(
-      finding("AP-ACTOR-KEY", pointerJoin(base, "owner"), `expected the key's owner to be the actor ${preview(id)}, found ${preview(key.owner)}`),
+      finding(
+        "AP-ACTOR-KEY",
+        pointerJoin(base, "owner"),
+        `expected the key's owner to be the actor ${preview(id)}, found ${preview(key.owner)}`,
+      ),
     );
   });
 }
@@ -337,7 +384,9 @@ function checkActivity(node: JsonObject, pointer: string, types: string[], out: 
     const objectOrigin = httpOrigin(objectId);
     // An Update of the actor itself is on the actor's origin by definition; compare all the same.
     if (objectOrigin && objectOrigin !== actorOrigin) {
-      const where = isObject(object) ? pointerJoin(pointerJoin(pointer, "object"), "id") : pointerJoin(pointer, "object");
+      const where = isObject(object)
+        ? pointerJoin(pointerJoin(pointer, "object"), "id")
+        : pointerJoin(pointer, "object");
       out.push(
         finding(
           "AS-07",
@@ -353,7 +402,11 @@ function checkActivity(node: JsonObject, pointer: string, types: string[], out: 
   const objectTypes = typesOf(object);
   if (object.id === undefined) {
     out.push(
-      finding("AP-OBJECT-ID", pointerJoin(objectPointer, "id"), `expected the ${types[0]}'s object to have an id, found none`),
+      finding(
+        "AP-OBJECT-ID",
+        pointerJoin(objectPointer, "id"),
+        `expected the ${types[0]}'s object to have an id, found none`,
+      ),
     );
   }
   const attributed = idsOf(object.attributedTo);
@@ -367,7 +420,9 @@ function checkActivity(node: JsonObject, pointer: string, types: string[], out: 
     );
   }
   const isPost =
-    categoryOf(objectTypes) === "object" && !objectTypes.includes("Question") && !objectTypes.includes("Tombstone");
+    categoryOf(objectTypes) === "object" &&
+    !objectTypes.includes("Question") &&
+    !objectTypes.includes("Tombstone");
   if (types.includes("Update") && isPost && objectTypes.length > 0 && !present(object.updated)) {
     out.push(
       finding(
@@ -394,14 +449,20 @@ function checkTopLevel(doc: JsonObject, context: RuleContext, out: Finding[]): v
   const id = typeof doc.id === "string" ? doc.id : undefined;
   const idOrigin = httpOrigin(id);
   if (idOrigin && idOrigin !== origin) {
-    out.push(finding("AS-07", "/id", `expected the id on the serving origin ${origin}, found ${preview(id)}`));
+    out.push(
+      finding("AS-07", "/id", `expected the id on the serving origin ${origin}, found ${preview(id)}`),
+    );
   }
   if (category === "activity") {
     const actor = idsOf(doc.actor)[0];
     const actorOrigin = httpOrigin(actor);
     if (actorOrigin && actorOrigin !== origin) {
       out.push(
-        finding("AS-07", "/actor", `expected the actor on the sending origin ${origin}, found ${preview(actor)}`),
+        finding(
+          "AS-07",
+          "/actor",
+          `expected the actor on the sending origin ${origin}, found ${preview(actor)}`,
+        ),
       );
     }
   }
@@ -418,7 +479,8 @@ function present(value: JsonValue | undefined): boolean {
 }
 
 const AS2_MEDIA_TYPE = /^application\/activity\+json\s*(;.*)?$/i;
-const LD_MEDIA_TYPE = /^application\/ld\+json\s*;.*profile\s*=\s*"?https:\/\/www\.w3\.org\/ns\/activitystreams"?/i;
+const LD_MEDIA_TYPE =
+  /^application\/ld\+json\s*;.*profile\s*=\s*"?https:\/\/www\.w3\.org\/ns\/activitystreams"?/i;
 
 /** True for the two media types that name AS2 (`application/activity+json`, AS2-profiled ld+json). */
 export function isAs2MediaType(value: string): boolean {
@@ -429,7 +491,9 @@ export function isAs2MediaType(value: string): boolean {
 export function checkJrdRules(doc: JsonObject): Finding[] {
   const links = doc.links;
   if (!Array.isArray(links)) {
-    return [finding("WF-SELF-LINK", "/links", "expected links with a rel=self AS2 link, found no links array")];
+    return [
+      finding("WF-SELF-LINK", "/links", "expected links with a rel=self AS2 link, found no links array"),
+    ];
   }
   const out: Finding[] = [];
   const selfHrefs = new Map<string, number>();
@@ -455,9 +519,14 @@ export function checkJrdRules(doc: JsonObject): Finding[] {
     if (!selfHrefs.has(href)) selfHrefs.set(href, i);
   });
   if (selfHrefs.size === 0 && out.length === 0) {
-    const seen = otherSelfTypes.length > 0 ? `self links typed ${otherSelfTypes.join(", ")}` : "no rel=self link";
+    const seen =
+      otherSelfTypes.length > 0 ? `self links typed ${otherSelfTypes.join(", ")}` : "no rel=self link";
     out.push(
-      finding("WF-SELF-LINK", "/links", `expected a rel=self link typed application/activity+json, found ${seen}`),
+      finding(
+        "WF-SELF-LINK",
+        "/links",
+        `expected a rel=self link typed application/activity+json, found ${seen}`,
+      ),
     );
   } else if (selfHrefs.size > 1) {
     out.push(

@@ -29,7 +29,15 @@ import { FORMATS } from "./schemas/common.ts";
 import { nodeInfo20Schema, nodeInfo21Schema } from "./schemas/nodeinfo.ts";
 import { linkSchema, OBJECT_TYPE_SCHEMAS, objectSchema } from "./schemas/objects.ts";
 import { jrdSchema, subjectRecommended } from "./schemas/webfinger.ts";
-import { isObject, type JsonObject, type JsonValue, jsonType, type NodeRef, pointerJoin, preview, typesOf } from "./util.ts";
+import {
+  isObject,
+  type JsonObject,
+  type JsonValue,
+  jsonType,
+  type NodeRef,
+  pointerJoin,
+  preview,
+} from "./util.ts";
 
 // ajv-draft-04 is CommonJS; under nodenext its default import is the module object.
 const Ajv04 = Ajv04Module.default;
@@ -85,7 +93,9 @@ function fastCheck(schema: SchemaObject, draft04: boolean): (value: unknown) => 
   const whole = instance(draft04, false).compile(schema);
   const keys = Object.keys(schema);
   const plain =
-    !draft04 && schema.type === "object" && keys.every((k) => k === "type" || k === "properties" || k === "required");
+    !draft04 &&
+    schema.type === "object" &&
+    keys.every((k) => k === "type" || k === "properties" || k === "required");
   if (!plain) return whole;
   const properties = (schema.properties ?? {}) as Record<string, SchemaObject>;
   const byKey = new Map<string, ValidateFunction>();
@@ -147,7 +157,13 @@ export function runSchema(ruleId: RuleId, schema: SchemaObject, value: unknown, 
 }
 
 // The hot path: valid nodes allocate nothing.
-function collectSchema(out: Finding[], ruleId: RuleId, schema: SchemaObject, value: unknown, base: string): void {
+function collectSchema(
+  out: Finding[],
+  ruleId: RuleId,
+  schema: SchemaObject,
+  value: unknown,
+  base: string,
+): void {
   const validators = compiled.get(schema) ?? compile(schema);
   if (validators.check(value)) return;
   const full = validators.full;
@@ -156,6 +172,16 @@ function collectSchema(out: Finding[], ruleId: RuleId, schema: SchemaObject, val
     const described = describe(error, value);
     if (described) out.push(finding(ruleId, base + described.pointer, described.message));
   }
+}
+
+/**
+ * The schema of an object type, if it has one. Own properties only: a document typed `valueOf` or
+ * `constructor` must not reach Object.prototype (found by fuzzing, issue 7).
+ */
+function typeSchema(type: string | undefined): SchemaObject | undefined {
+  return type !== undefined && Object.hasOwn(OBJECT_TYPE_SCHEMAS, type)
+    ? OBJECT_TYPE_SCHEMAS[type]
+    : undefined;
 }
 
 /** The structural AS2 schema for a node of the given category and type. */
@@ -168,9 +194,9 @@ function structuralSchema(category: NodeCategory, type: string | undefined): Sch
     case "collection":
       return collectionSchema;
     case "link":
-      return (type && OBJECT_TYPE_SCHEMAS[type]) || linkSchema;
+      return typeSchema(type) ?? linkSchema;
     default:
-      return (type && OBJECT_TYPE_SCHEMAS[type]) || objectSchema;
+      return typeSchema(type) ?? objectSchema;
   }
 }
 
@@ -186,14 +212,13 @@ export interface As2SchemaOptions {
  */
 export function checkAs2Schemas(nodes: readonly NodeRef[], options: As2SchemaOptions = {}): Finding[] {
   const out: Finding[] = [];
-  for (const { node, pointer, key } of nodes) {
+  for (const { node, pointer, key, types } of nodes) {
     const top = pointer === "";
-    if (node.type === undefined && node["@type"] === undefined && !top) continue;
-    const types = typesOf(node);
+    if (types.length === 0 && !top) continue;
     const category = categoryOf(types);
     let type = types[0];
     for (const t of types) {
-      if (OBJECT_TYPE_SCHEMAS[t] !== undefined) {
+      if (typeSchema(t) !== undefined) {
         type = t;
         break;
       }
@@ -248,7 +273,11 @@ export function checkNodeInfoSchema(doc: JsonObject): Finding[] {
   const protocols = doc.protocols;
   if (Array.isArray(protocols) && !protocols.includes("activitypub")) {
     findings.push(
-      finding("NI-PROTOCOLS", "/protocols", `expected protocols to include "activitypub", found ${preview(protocols)}`),
+      finding(
+        "NI-PROTOCOLS",
+        "/protocols",
+        `expected protocols to include "activitypub", found ${preview(protocols)}`,
+      ),
     );
   }
   return findings;
@@ -280,8 +309,6 @@ function describe(error: ErrorObject, root: unknown): { pointer: string; message
   const found = value === undefined ? "nothing" : `${jsonType(value)} ${preview(value)}`;
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
-    case "if":
-      return undefined; // the failing `then` branch is reported on its own
     case "required":
       return {
         pointer: pointerJoin(pointer, String(params.missingProperty)),
@@ -320,6 +347,9 @@ function describe(error: ErrorObject, root: unknown): { pointer: string; message
     case "minLength":
       return { pointer, message: `expected a non-empty string, found ${found}` };
     default:
-      return { pointer, message: `expected a value that ${error.message ?? "matches the schema"}, found ${found}` };
+      return {
+        pointer,
+        message: `expected a value that ${error.message ?? "matches the schema"}, found ${found}`,
+      };
   }
 }

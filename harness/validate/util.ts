@@ -19,9 +19,9 @@ export function isObject(value: unknown): value is JsonObject {
 
 /** Appends one reference token to an RFC 6901 JSON pointer. */
 export function pointerJoin(pointer: string, token: string | number): string {
-  const text = String(token);
-  if (typeof token === "number" || !/[~/]/.test(text)) return `${pointer}/${text}`;
-  return `${pointer}/${text.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+  if (typeof token === "number" || (token.indexOf("~") < 0 && token.indexOf("/") < 0))
+    return `${pointer}/${token}`;
+  return `${pointer}/${token.replace(/~/g, "~0").replace(/\//g, "~1")}`;
 }
 
 /** A short human-readable rendering of a value for messages ("found …"). */
@@ -67,13 +67,24 @@ export function idsOf(value: unknown): string[] {
 
 /** The origin (scheme://host:port) of an http(s) URL, or undefined for anything else. */
 export function httpOrigin(iri: string | undefined): string | undefined {
-  if (iri === undefined || !/^https?:\/\//i.test(iri)) return undefined;
+  if (iri === undefined) return undefined;
+  // Fast path for the plain ASCII hosts ids use; anything unusual goes through the URL parser.
+  const m = SIMPLE_ORIGIN.exec(iri);
+  if (m) {
+    const scheme = (m[1] as string).toLowerCase();
+    const port = m[3];
+    const defaultPort = scheme === "https" ? "443" : "80";
+    return `${scheme}://${(m[2] as string).toLowerCase()}${port === undefined || port === defaultPort ? "" : `:${port}`}`;
+  }
+  if (!/^https?:\/\//i.test(iri)) return undefined;
   try {
     return new URL(iri).origin;
   } catch {
     return undefined;
   }
 }
+
+const SIMPLE_ORIGIN = /^(https?):\/\/([a-z0-9.-]+)(?::([0-9]{1,5}))?(?:[/?#]|$)/i;
 
 /** The type names of a node (`type` or `@type`, string or array), in order. */
 export function typesOf(node: JsonObject): string[] {
@@ -89,7 +100,11 @@ export interface NodeRef {
   pointer: string;
   /** The property that holds this node in its parent object (through arrays), "" at the top. */
   key: string;
+  /** The node's type names (`type` or `@type`), empty when it has none. */
+  types: string[];
 }
+
+const NO_TYPES: string[] = [];
 
 /** Why a value cannot be validated as JSON. */
 export interface ShapeProblem {
@@ -116,91 +131,137 @@ export const MAX_DEPTH = 256;
  * and not nested deeper than {@link MAX_DEPTH}, and lists its objects with their JSON pointers.
  */
 export function scanDocument(value: unknown): ScanResult {
-  const nodes: NodeRef[] = [];
-  const ancestors = new Set<object>();
-  let problem: ShapeProblem | undefined;
-  let hasUndefined = false;
-
-  const visit = (v: unknown, pointer: string, key: string, depth: number, inContext: boolean): void => {
-    if (problem) return;
-    if (v === null || typeof v === "string" || typeof v === "boolean") return;
-    if (typeof v === "number") {
-      if (!Number.isFinite(v)) {
-        problem = { rule: "DOC-NOT-JSON", pointer, message: `expected a finite number, found ${String(v)}` };
-      }
-      return;
-    }
-    if (typeof v !== "object") {
-      problem = { rule: "DOC-NOT-JSON", pointer, message: `expected a JSON value, found a ${typeof v}` };
-      return;
-    }
-    if (depth > MAX_DEPTH) {
-      problem = {
-        rule: "DOC-TOO-DEEP",
-        pointer,
-        message: `expected at most ${MAX_DEPTH} levels of nesting, found more; the rest was not validated`,
-      };
-      return;
-    }
-    if (ancestors.has(v)) {
-      problem = { rule: "DOC-NOT-JSON", pointer, message: "expected a tree of JSON values, found a cycle" };
-      return;
-    }
-    if (Array.isArray(v)) {
-      ancestors.add(v);
-      for (let i = 0; i < v.length; i++) {
-        if (v[i] === undefined) {
-          problem = {
-            rule: "DOC-NOT-JSON",
-            pointer: pointerJoin(pointer, i),
-            message: "expected a JSON value, found undefined",
-          };
-          break;
-        }
-        const item: unknown = v[i];
-        if (typeof item === "string" || typeof item === "boolean" || item === null) continue;
-        visit(item, pointerJoin(pointer, i), key, depth + 1, inContext);
-      }
-      ancestors.delete(v);
-      return;
-    }
-    const proto: unknown = Object.getPrototypeOf(v);
-    if (proto !== Object.prototype && proto !== null) {
-      const name = (v as { constructor?: { name?: unknown } }).constructor?.name;
-      problem = {
-        rule: "DOC-NOT-JSON",
-        pointer,
-        message: `expected a plain JSON object, found an instance of ${typeof name === "string" ? name : "a class"}`,
-      };
-      return;
-    }
-    const obj = v as Record<string, unknown>;
-    if (!inContext) nodes.push({ node: obj as JsonObject, pointer, key });
-    ancestors.add(v);
-    for (const k in obj) {
-      if (!Object.hasOwn(obj, k)) continue;
-      const child = obj[k];
-      if (child === undefined) {
-        hasUndefined = true;
-        continue;
-      }
-      // Primitives need no pointer unless they are wrong, which is rare: build it only then.
-      if (typeof child === "object" && child !== null) {
-        visit(child, pointerJoin(pointer, k), k, depth + 1, inContext || k === "@context");
-      } else if (typeof child === "number" ? !Number.isFinite(child) : typeof child !== "string" && typeof child !== "boolean" && child !== null) {
-        visit(child, pointerJoin(pointer, k), k, depth + 1, inContext);
-      }
-    }
-    ancestors.delete(v);
-  };
-
+  const state: ScanState = { nodes: [], path: [], pathPointers: [], problem: undefined, hasUndefined: false };
   try {
-    visit(value, "", "", 0, false);
+    visit(state, value, "", "", 0, false);
   } catch (error) {
     // Exotic objects (proxies, throwing getters) end up here.
-    problem = { rule: "DOC-NOT-JSON", pointer: "", message: `expected a JSON value, reading it failed: ${errorText(error)}` };
+    state.problem = {
+      rule: "DOC-NOT-JSON",
+      pointer: "",
+      message: `expected a JSON value, reading it failed: ${errorText(error)}`,
+    };
   }
+  const { nodes, problem, hasUndefined } = state;
   return problem ? { nodes, problem, hasUndefined } : { nodes, hasUndefined };
+}
+
+interface ScanState {
+  nodes: NodeRef[];
+  // The objects and arrays on the current path; only searched for a cycle once the depth limit is hit.
+  path: object[];
+  pathPointers: string[];
+  problem: ShapeProblem | undefined;
+  hasUndefined: boolean;
+}
+
+// A module-level function, not a closure: it runs for every value of every document.
+function visit(
+  state: ScanState,
+  v: unknown,
+  pointer: string,
+  key: string,
+  depth: number,
+  inContext: boolean,
+): void {
+  if (state.problem) return;
+  if (v === null || typeof v === "string" || typeof v === "boolean") return;
+  if (typeof v === "number") {
+    if (!Number.isFinite(v)) {
+      state.problem = {
+        rule: "DOC-NOT-JSON",
+        pointer,
+        message: `expected a finite number, found ${String(v)}`,
+      };
+    }
+    return;
+  }
+  if (typeof v !== "object") {
+    const what = v === undefined ? "undefined" : `a ${typeof v}`;
+    state.problem = { rule: "DOC-NOT-JSON", pointer, message: `expected a JSON value, found ${what}` };
+    return;
+  }
+  if (depth > MAX_DEPTH) {
+    // A cycle always ends here, as endless depth: tell the two apart.
+    const closing = cycleClosing(state.path, state.pathPointers);
+    state.problem =
+      closing !== undefined
+        ? { rule: "DOC-NOT-JSON", pointer: closing, message: "expected a tree of JSON values, found a cycle" }
+        : {
+            rule: "DOC-TOO-DEEP",
+            pointer,
+            message: `expected at most ${MAX_DEPTH} levels of nesting, found more; the rest was not validated`,
+          };
+    return;
+  }
+  if (Array.isArray(v)) {
+    state.path.push(v);
+    state.pathPointers.push(pointer);
+    for (let i = 0; i < v.length; i++) {
+      const item: unknown = v[i];
+      if (item === undefined) {
+        state.problem = {
+          rule: "DOC-NOT-JSON",
+          pointer: pointerJoin(pointer, i),
+          message: "expected a JSON value, found undefined",
+        };
+        break;
+      }
+      if (typeof item === "string" || typeof item === "boolean" || item === null) continue;
+      visit(state, item, pointerJoin(pointer, i), key, depth + 1, inContext);
+    }
+    state.path.pop();
+    state.pathPointers.pop();
+    return;
+  }
+  const proto: unknown = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) {
+    const name = (v as { constructor?: { name?: unknown } }).constructor?.name;
+    state.problem = {
+      rule: "DOC-NOT-JSON",
+      pointer,
+      message: `expected a plain JSON object, found an instance of ${typeof name === "string" ? name : "a class"}`,
+    };
+    return;
+  }
+  const obj = v as Record<string, unknown>;
+  if (!inContext) {
+    const node = obj as JsonObject;
+    const types = node.type === undefined && node["@type"] === undefined ? NO_TYPES : typesOf(node);
+    state.nodes.push({ node, pointer, key, types });
+  }
+  state.path.push(v);
+  state.pathPointers.push(pointer);
+  for (const k in obj) {
+    if (!Object.hasOwn(obj, k)) continue;
+    const child = obj[k];
+    if (child === undefined) {
+      state.hasUndefined = true;
+      continue;
+    }
+    // Primitives need no pointer unless they are wrong, which is rare: build it only then.
+    if (typeof child === "object" && child !== null) {
+      visit(state, child, pointerJoin(pointer, k), k, depth + 1, inContext || k === "@context");
+    } else if (
+      typeof child === "number"
+        ? !Number.isFinite(child)
+        : typeof child !== "string" && typeof child !== "boolean" && child !== null
+    ) {
+      visit(state, child, pointerJoin(pointer, k), k, depth + 1, inContext);
+    }
+  }
+  state.path.pop();
+  state.pathPointers.pop();
+}
+
+/** Where a path first comes back to an object it already went through, if it does. */
+function cycleClosing(path: readonly object[], pointers: readonly string[]): string | undefined {
+  const seen = new Set<object>();
+  for (let i = 0; i < path.length; i++) {
+    if (seen.has(path[i] as object)) return pointers[i];
+    seen.add(path[i] as object);
+  }
+  return undefined;
 }
 
 /** A one-line description of a thrown value. */

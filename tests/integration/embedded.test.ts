@@ -10,7 +10,9 @@ import { KNOWN_REFERENCE_GAPS } from "./known-gaps.ts";
 import { describeCells, runSuites } from "./run-suites.ts";
 
 describe("embedded default (probe + fedify-a + fedify-b)", () => {
-  it("runs every suite with no failed or errored cell, and plans every check", { timeout: 600_000 }, async () => {
+  it("runs every suite with no failed or errored cell, and plans every check", {
+    timeout: 600_000,
+  }, async () => {
     const outcome = await runSuites({
       targets: [
         { id: "fedify-a", implementation: "fedify-ref", runtime: "process" },
@@ -26,15 +28,20 @@ describe("embedded default (probe + fedify-a + fedify-b)", () => {
     expect(unplanned, "checks no scenario plans").toEqual([]);
 
     // Only passed / unsupported / inapplicable, apart from the reference's documented gaps.
-    const bad = outcome.cells.filter((c) => c.verdict !== "passed" && c.verdict !== "unsupported" && c.verdict !== "inapplicable");
+    const bad = outcome.cells.filter(
+      (c) => c.verdict !== "passed" && c.verdict !== "unsupported" && c.verdict !== "inapplicable",
+    );
     const known = bad.filter((c) => c.verdict === "failed" && c.checkId in KNOWN_REFERENCE_GAPS);
     if (known.length > 0) console.info(`known reference gaps:\n${describeCells(known)}`);
     const unexpected = bad.filter((c) => !known.includes(c));
     expect(unexpected.length, `unexpected verdicts:\n${describeCells(unexpected)}`).toBe(0);
 
     // A gap that no longer shows is stale: say so (the list must stay accurate).
-    const stale = Object.keys(KNOWN_REFERENCE_GAPS).filter((id) => !known.some((c: CellResult) => c.checkId === id));
-    if (stale.length > 0) console.warn(`known gaps that passed everywhere (remove them): ${stale.join(", ")}`);
+    const stale = Object.keys(KNOWN_REFERENCE_GAPS).filter(
+      (id) => !known.some((c: CellResult) => c.checkId === id),
+    );
+    if (stale.length > 0)
+      console.warn(`known gaps that passed everywhere (remove them): ${stale.join(", ")}`);
     // Every cell decided something: a skipped cell in a conformant run means a broken precondition.
     expect(outcome.cells.some((c) => c.verdict === "passed")).toBe(true);
   });

@@ -5,7 +5,7 @@
  */
 import type { TargetSpec } from "../../harness/core/config.ts";
 import type { CellResult } from "../../harness/core/model.ts";
-import { planCells } from "../../harness/core/plan.ts";
+import { type PairSelection, planCells } from "../../harness/core/plan.ts";
 import { runCells } from "../../harness/core/runner.ts";
 import type { Scenario } from "../../harness/core/scenario.ts";
 import { startTargets } from "../../harness/core/targets.ts";
@@ -20,6 +20,8 @@ export interface RunSuitesOptions {
   suites?: string[];
   /** Scenarios to run; default those of `suites`. */
   scenarios?: readonly Scenario[];
+  /** Pairs to run (ids; the probe is `probe`); default all. */
+  pairs?: PairSelection;
   /** Cells at once. Default 4. */
   concurrency?: number;
   /** Budget of one wait, ms. Default 10 000. */
@@ -57,6 +59,7 @@ export async function runSuites(options: RunSuitesOptions): Promise<SuitesOutcom
     const cells = planCells({
       scenarios: [...scenarios],
       targets: run.targets,
+      ...(options.pairs ? { pairs: options.pairs } : {}),
       ...(options.suites ? { suites: options.suites } : {}),
     });
     const outcome = await runCells({
@@ -82,6 +85,9 @@ export async function runSuites(options: RunSuitesOptions): Promise<SuitesOutcom
 /** One line per cell, for failure messages: `verdict check scenario sender->receiver: message`. */
 export function describeCells(cells: CellResult[]): string {
   return cells
-    .map((c) => `${c.verdict.padEnd(8)} ${c.checkId.padEnd(9)} ${c.scenarioId} ${c.sender}->${c.receiver}: ${c.message}`)
+    .map(
+      (c) =>
+        `${c.verdict.padEnd(8)} ${c.checkId.padEnd(9)} ${c.scenarioId} ${c.sender}->${c.receiver}: ${c.message}`,
+    )
     .join("\n");
 }

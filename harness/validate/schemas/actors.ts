@@ -7,13 +7,15 @@ import type { SchemaObject } from "ajv";
 import { flag, iri, ref, text } from "./common.ts";
 import { objectProperties } from "./objects.ts";
 
-/** An actor's collection endpoint: an absolute http(s) URL, or an embedded collection with such an id. */
+/**
+ * An actor's collection endpoint: an absolute http(s) URL, or an embedded collection with such an id.
+ * (`format` only applies to strings and `required`/`properties` only to objects, so one schema says both.)
+ */
 const endpoint: SchemaObject = {
   type: ["string", "object"],
   format: "http-url",
+  required: ["id"],
   properties: { id: { type: "string", format: "http-url" } },
-  if: { type: "object" },
-  then: { required: ["id"] },
 };
 
 /** Any AS2 actor (Person, Service, Application, Group, Organization). */
@@ -75,7 +77,10 @@ const publicKey: SchemaObject = {
   properties: {
     id: iri,
     owner: iri,
-    publicKeyPem: { type: "string", pattern: "^\\s*-----BEGIN (RSA )?PUBLIC KEY-----[\\s\\S]+-----END (RSA )?PUBLIC KEY-----\\s*$" },
+    publicKeyPem: {
+      type: "string",
+      pattern: "^\\s*-----BEGIN (RSA )?PUBLIC KEY-----[\\s\\S]+-----END (RSA )?PUBLIC KEY-----\\s*$",
+    },
   },
 };
 
@@ -83,6 +88,7 @@ const publicKey: SchemaObject = {
 export const publicKeyShape: SchemaObject = {
   type: "object",
   properties: {
-    publicKey: { type: ["object", "array"], items: publicKey, if: { type: "object" }, then: publicKey },
+    // One key object, or an array of them: object keywords apply to the object, `items` to the array.
+    publicKey: { ...publicKey, type: ["object", "array"], items: publicKey },
   },
 };
