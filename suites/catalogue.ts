@@ -715,8 +715,8 @@ const SIGNATURES: CheckDefinition[] = [
     "SIG-04b",
     "signatures",
     "A key the actor does not list is rejected",
-    "A key document hosted elsewhere that claims to belong to the actor, but that the actor's document " +
-      "does not list, does not authenticate the actor.",
+    "A key document that claims the actor as its `owner`, but that the actor's own document does not " +
+      "list, does not authenticate the actor, wherever it is hosted: ownership is confirmed from the actor.",
     "https://github.com/fedify-dev/fedify/security/advisories/GHSA-q9f8-5hc7-898f",
     "MUST",
     "PROBLEM",

@@ -92,7 +92,7 @@ const followForm: Scenario = {
     const follow = entry.activity ?? {};
     await ctx.validate("FOL-01", "Follow as received", follow, {
       headers: entry.headers,
-      origin: originOf(sender.account.actorId) ?? "",
+      origin: new URL(sender.account.actorId).origin,
       delivered: true,
     });
     // 4. FOL-01: id on the follower's origin, actor = follower, object = the followed actor.
@@ -140,7 +140,7 @@ const acceptForm: Scenario = {
     const accept = entry.activity ?? {};
     await ctx.validate(undefined, "Accept as received", accept, {
       headers: entry.headers,
-      origin: originOf(sender.account.actorId) ?? "",
+      origin: new URL(sender.account.actorId).origin,
       delivered: true,
     });
     // 4. FOL-12: the Accept's object is the Follow (embedded or by id).

@@ -18,7 +18,8 @@ describe("catalogue", () => {
   });
 
   it("names every check a bug-zoo defect must catch", () => {
-    for (const defect of DEFECTS) for (const id of defect.catches) expect(() => checkById(id), id).not.toThrow();
+    for (const defect of DEFECTS)
+      for (const id of defect.catches) expect(() => checkById(id), id).not.toThrow();
   });
 
   it("throws a helpful error for an unknown id", () => {
@@ -59,10 +60,17 @@ describe("nodeinfoProblems", () => {
   };
   it("accepts a valid document, and a $schema naming NodeInfo", () => {
     expect(nodeinfoProblems(valid)).toEqual([]);
-    expect(nodeinfoProblems({ ...valid, $schema: "http://nodeinfo.diaspora.software/ns/schema/2.1#" })).toEqual([]);
+    expect(
+      nodeinfoProblems({ ...valid, $schema: "http://nodeinfo.diaspora.software/ns/schema/2.1#" }),
+    ).toEqual([]);
   });
   it("names what is wrong", () => {
-    const problems = nodeinfoProblems({ ...valid, software: { name: "Fedify Ref" }, protocols: [], extra: 1 });
+    const problems = nodeinfoProblems({
+      ...valid,
+      software: { name: "Fedify Ref" },
+      protocols: [],
+      extra: 1,
+    });
     expect(problems.join("; ")).toMatch(/software.name.*software.version.*activitypub.*'extra'/);
   });
 });
@@ -93,10 +101,16 @@ describe("signatureProblems", () => {
     ).toEqual([]);
   });
   it("flags a lower-case digest prefix, missing coverage, and a failed verification", () => {
-    expect(signatureProblems(entry({ signature: cavage, digest: "sha-256=abc" })).join()).toMatch(/upper-case/);
+    expect(signatureProblems(entry({ signature: cavage, digest: "sha-256=abc" })).join()).toMatch(
+      /upper-case/,
+    );
     const partial = 'keyId="k",headers="date",signature="x"';
-    expect(signatureProblems(entry({ signature: partial, digest: "SHA-256=abc" })).join()).toMatch(/request-target/);
-    expect(signatureProblems(entry({ signature: cavage, digest: "SHA-256=abc" }, false)).join()).toMatch(/did not verify/);
+    expect(signatureProblems(entry({ signature: partial, digest: "SHA-256=abc" })).join()).toMatch(
+      /request-target/,
+    );
+    expect(signatureProblems(entry({ signature: cavage, digest: "SHA-256=abc" }, false)).join()).toMatch(
+      /did not verify/,
+    );
     expect(signatureProblems(entry({}))).toEqual(["not signed"]);
   });
 });

@@ -448,7 +448,7 @@ const wire: Scenario = {
     const actorId = sender.account.actorId;
     const findings = await ctx.validate(undefined, "Create as delivered", create, {
       headers: entry.headers,
-      origin: originOf(actorId) ?? "",
+      origin: new URL(actorId).origin,
       delivered: true,
     });
     const object = embeddedObject(create);

@@ -18,6 +18,7 @@ import type {
 } from "./driver.ts";
 import {
   attachmentKindFromMediaType,
+  escapeHtml,
   extractHashtags,
   extractLinks,
   htmlToText,
@@ -85,6 +86,22 @@ export interface FedifyRefPostRecord {
   updatedAt?: string;
   activityId?: string;
   boostedBy?: string;
+  /** Options of a poll (`Question`); fedify-ref has no poll UI and shows them as text. */
+  poll?: FedifyRefPoll;
+}
+
+/** A poll as the control API reports it (see `Poll` in fixtures/fedify-ref/as2.ts). */
+export interface FedifyRefPoll {
+  multiple: boolean;
+  options: Array<{ name: string; votes?: number }>;
+  endTime?: string;
+  closed?: string;
+}
+
+/** The text fallback of a poll, as servers without polls show one: a list of its options. */
+export function pollHtml(poll: FedifyRefPoll): string {
+  const items = poll.options.map((o) => `<li>${escapeHtml(o.name)}</li>`).join("");
+  return `<p>Poll (${poll.multiple ? "several choices" : "one choice"}):</p><ul class="poll">${items}</ul>`;
 }
 
 const PUBLIC = new Set(["https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"]);
@@ -160,7 +177,9 @@ export function postViewOf(record: FedifyRefPostRecord): PostView {
   const object = record.object;
   const contentMap = isObject(object.contentMap) ? Object.entries(object.contentMap) : [];
   const mapped = contentMap.find(([, text]) => typeof text === "string") as [string, string] | undefined;
-  const html = typeof object.content === "string" ? object.content : (mapped?.[1] ?? "");
+  const content = typeof object.content === "string" ? object.content : (mapped?.[1] ?? "");
+  // fedify-ref has no poll UI: a poll's options follow its question as text.
+  const html = record.poll === undefined ? content : `${content}${pollHtml(record.poll)}`;
   const tags = asArray(object.tag).filter(isObject);
   const mentions = [
     ...new Set(tags.filter((t) => typesOf(t).includes("Mention")).flatMap((t) => idsOf(t.href))),
@@ -170,7 +189,7 @@ export function postViewOf(record: FedifyRefPostRecord): PostView {
       .filter((t) => typesOf(t).includes("Hashtag") && typeof t.name === "string")
       .map((t) => normaliseHashtag(t.name as string)),
   );
-  for (const tag of extractHashtags(html)) hashtags.add(tag);
+  for (const tag of extractHashtags(content)) hashtags.add(tag);
   const view: PostView = {
     uri: record.uri,
     author: record.author ?? idsOf(object.attributedTo)[0] ?? "",

@@ -23,6 +23,7 @@ import type { SigningKey } from "../protocol/types.ts";
 import { ACTOR_NAME_PATTERN, createLocalActor, INSTANCE_ACTOR, type LocalActor } from "./actors.ts";
 import { idOf, idsOf, isObject, type Json, typeOf } from "./as2.ts";
 import { audienceOf, postDocument, withoutHiddenRecipients } from "./delivery.ts";
+import { observeFetches } from "./fetch-observer.ts";
 import { AS_CONTEXT, keyDocument, PUBLIC, tombstoneDocument } from "./documents.ts";
 import { applyActivity, type InboxContext } from "./inbox.ts";
 import { createInboxLog } from "./inbox-log.ts";
@@ -104,7 +105,8 @@ export async function startProbe(options: ProbeOptions = {}): Promise<Probe> {
     const self = { address: address.address, port: address.port };
     clientOptions.hostMap = { ...clientOptions.hostMap, [publicHost]: self };
   }
-  const client = createHttpClient(clientOptions);
+  // Every GET goes through this client, so `onFetch` sees key, actor and object fetches alike.
+  const client = observeFetches(createHttpClient(clientOptions), options.onFetch);
 
   // The instance actor signs fetches that authorized-fetch targets refuse unsigned (SIG-09).
   const instanceActor = await createLocalActor(origin, INSTANCE_ACTOR, { locked: true, type: "Application" });

@@ -16,6 +16,7 @@ import { AS2_MEDIA_TYPE, escapeHtml, readBody, wantsActivityJson } from "./http-
 import { type InboxRecorder, redactHeaders } from "./inbox-log.ts";
 import type { ProbeState } from "./state.ts";
 import type { InboxEntry } from "./types.ts";
+import { mediaAt } from "./media.ts";
 import { findingsFor } from "./validation.ts";
 
 /** What the request handler needs from the probe. */
@@ -41,7 +42,8 @@ export interface RouteContext {
 interface Reply {
   status: number;
   headers: Record<string, string>;
-  body: string;
+  /** Text, or bytes for media (issue 10). */
+  body: string | Buffer;
   /** Close the connection after answering (the request body was not read). */
   close?: boolean;
 }
@@ -162,6 +164,9 @@ export function createRequestHandler(ctx: RouteContext): (req: IncomingMessage, 
       const collection = parts.length === 3 ? actorCollection(entry, parts[2]!) : undefined;
       if (collection) return serve(collection, accept);
     }
+    // Issue 10: media samples for crafted attachments (harness/peer/media.ts).
+    const media = parts[0] === "media" ? mediaAt(path) : undefined;
+    if (media) return { status: 200, headers: { "content-type": media.mediaType, ...CORS }, body: media.bytes };
     const hosted = state.hosted.get(`${origin}${path}${url.search}`) ?? state.hosted.get(`${origin}${path}`);
     if (hosted?.kind === "tombstone") return { ...json(410, hosted.document), headers: AS2_HEADERS };
     if (hosted) return serve(hosted.document, accept);

@@ -37,6 +37,31 @@ export interface ProbeOptions {
   requireSignatures?: boolean;
   /** Largest inbox body accepted, in bytes. Default 1 MiB. */
   maxBodyBytes?: number;
+  /**
+   * Called for every GET or HEAD the probe sends (key and actor resolution, `fetch`, `resolveActor`),
+   * after the answer was read or the request failed. Used to record captures. Default: none.
+   */
+  onFetch?: (record: FetchRecord) => void;
+}
+
+/** One GET or HEAD the probe sent, as {@link ProbeOptions.onFetch} reports it. */
+export interface FetchRecord {
+  /** ISO time the request was sent. */
+  at: string;
+  method: string;
+  url: string;
+  /** Request headers as sent, lower-case, secrets redacted (signatures kept). */
+  requestHeaders: Record<string, string>;
+  /** Status of the answer; absent when the request failed without one. */
+  status?: number;
+  /** Response headers, lower-case, secrets redacted. */
+  headers?: Record<string, string>;
+  /** Response body as text. */
+  body?: string;
+  /** URL after redirects, when it differs from `url`. */
+  finalUrl?: string;
+  /** Why the request failed without an answer. */
+  error?: string;
 }
 
 /** One of the probe's actors. */

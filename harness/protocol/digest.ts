@@ -46,6 +46,11 @@ export interface DigestCheck {
 
 const DIGEST_ALGORITHMS: Record<string, "sha256" | "sha512"> = { "sha-256": "sha256", "sha-512": "sha512" };
 
+/** The hash of a digest algorithm name; own keys only, so `constructor=…` finds nothing (issue 7 fuzzing). */
+function hashOf(name: string): "sha256" | "sha512" | undefined {
+  return Object.hasOwn(DIGEST_ALGORITHMS, name) ? DIGEST_ALGORITHMS[name] : undefined;
+}
+
 function checkDigestField(
   value: string,
   body: Body | undefined,
@@ -56,7 +61,7 @@ function checkDigestField(
     const eq = part.indexOf("=");
     if (eq < 0) return { reason: `Digest entry ${JSON.stringify(part.trim())} has no '='`, lowercasePrefix };
     const name = part.slice(0, eq).trim();
-    const algorithm = DIGEST_ALGORITHMS[name.toLowerCase()];
+    const algorithm = hashOf(name.toLowerCase());
     if (!algorithm) continue;
     if (name !== name.toUpperCase()) lowercasePrefix = true;
     const expected = hash(algorithm, body).toString("base64");
@@ -84,7 +89,7 @@ function checkContentDigestField(value: string, body: Body | undefined): string 
   }
   let checked = 0;
   for (const [name, member] of dictionary) {
-    const algorithm = DIGEST_ALGORITHMS[name];
+    const algorithm = hashOf(name);
     if (!algorithm) continue;
     const bytes = isInnerList(member) ? undefined : member[0];
     if (!(bytes instanceof ArrayBuffer)) {

@@ -37,6 +37,19 @@ describe("offline contexts", () => {
     expect(knownContextKey("https://any.host.example/litepub-0.1.jsonld")).toBeUndefined();
   });
 
+  it.each(["toString", "constructor", "__proto__", "valueOf", "hasOwnProperty"])(
+    "does not take %s (an Object.prototype name) for a known context",
+    async (url) => {
+      expect(knownContextKey(url)).toBeUndefined();
+      const unknown: string[] = [];
+      await expandOffline(
+        { "@context": [AS, url], type: "Note" },
+        { onUnknownContext: (u) => unknown.push(u) },
+      );
+      expect(unknown).toEqual([url]);
+    },
+  );
+
   it("knows the AS2 context under the spellings servers use", () => {
     for (const url of [
       "https://www.w3.org/ns/activitystreams",

@@ -112,8 +112,9 @@ const PRELOADED = preloadedContexts as Record<string, unknown>;
  */
 export function knownContextKey(url: string): string | undefined {
   const trimmed = url.endsWith("#") ? url.slice(0, -1) : url;
-  const key = ALIASES[trimmed] ?? trimmed;
-  if (key in OWN_CONTEXTS || Object.hasOwn(PRELOADED, key)) return key;
+  // Own properties only: a context named "toString" or "__proto__" must not reach Object.prototype.
+  const key = Object.hasOwn(ALIASES, trimmed) ? (ALIASES[trimmed] as string) : trimmed;
+  if (Object.hasOwn(OWN_CONTEXTS, key) || Object.hasOwn(PRELOADED, key)) return key;
   if (isLitepubUrl(trimmed)) return "litepub";
   return undefined;
 }

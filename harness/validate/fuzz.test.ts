@@ -74,6 +74,11 @@ const typeName = fc.constantFrom(
   "Video",
   "ChatMessage",
   "Unknown",
+  // Object.prototype names: lookups keyed by document data must not reach them.
+  "constructor",
+  "toString",
+  "__proto__",
+  "valueOf",
 );
 const dateLike = fc.oneof(
   fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
@@ -90,6 +95,10 @@ const context = fc.oneof(
     { toot: "http://joinmastodon.org/ns#", isCat: "toot:isCat" },
   ]),
   fc.constant("https://pleroma.example/schemas/litepub-0.1.jsonld"),
+  fc.constantFrom("toString", "constructor", "__proto__", [
+    "https://www.w3.org/ns/activitystreams",
+    "valueOf",
+  ]),
   fc.jsonValue({ maxDepth: 2 }),
 );
 

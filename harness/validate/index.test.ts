@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hasErrors, RULES, ruleInfo, validate } from "./index.ts";
+import { hasErrors, MAX_FINDINGS_PER_RULE, RULES, ruleInfo, validate } from "./index.ts";
 import { MAX_DEPTH } from "./util.ts";
 
 const NOTE = {
@@ -126,6 +126,14 @@ describe("findings", () => {
     expect(new Set(order)).toEqual(new Set(["error", "warning", "info"]));
     expect(hasErrors(findings)).toBe(true);
     expect(hasErrors(findings.filter((f) => f.severity !== "error"))).toBe(false);
+  });
+
+  it("are capped per rule, with one more finding saying how many were left out", async () => {
+    const doc: Record<string, unknown> = { ...NOTE };
+    for (let i = 0; i < MAX_FINDINGS_PER_RULE + 30; i++) doc[`undefinedTerm${i}`] = i;
+    const undefinedTerms = (await validate(doc)).filter((f) => f.ruleId === "JSONLD-UNDEFINED-TERM");
+    expect(undefinedTerms).toHaveLength(MAX_FINDINGS_PER_RULE + 1);
+    expect(undefinedTerms.at(-1)?.message).toContain("30 more JSONLD-UNDEFINED-TERM");
   });
 
   it("take level, impact and source from the catalogue", async () => {

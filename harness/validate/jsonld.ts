@@ -234,7 +234,7 @@ export async function checkJsonLd(doc: JsonObject): Promise<JsonLdResult> {
         const known = isKnownExtensionTerm(term);
         const severity = known || unknown.size > 0 ? "info" : "warning";
         const why = known
-          ? " (a known extension term: define it in @context)"
+          ? " (a known extension term: add its definition to @context)"
           : unknown.size > 0
             ? " (perhaps defined by the unknown context)"
             : "";
@@ -243,7 +243,8 @@ export async function checkJsonLd(doc: JsonObject): Promise<JsonLdResult> {
           finding(
             "JSONLD-UNDEFINED-TERM",
             pointers.get(term) ?? "",
-            `${what} "${term}" is not defined by the document's @context${why}; JSON-LD consumers drop it`,
+            `expected every ${what} to be defined by the @context, found "${term}" undefined${why}; ` +
+              "JSON-LD consumers drop it",
             { severity },
           ),
         );

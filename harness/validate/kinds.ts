@@ -98,11 +98,6 @@ export function categoryOf(types: readonly string[]): NodeCategory {
   return "object";
 }
 
-/** The first type name of a node, or undefined. */
-export function primaryType(node: JsonObject): string | undefined {
-  return typesOf(node)[0];
-}
-
 /** Picks a document's kind from its shape: JRD and NodeInfo by their fields, AS2 by `type`. */
 export function detectKind(doc: JsonObject): DocumentKind {
   const types = typesOf(doc);

@@ -25,17 +25,6 @@ import {
 /** The full IRI of the public collection. */
 export const PUBLIC_IRI = "https://www.w3.org/ns/activitystreams#Public";
 
-/** Properties whose values are xsd:dateTime in AS2 (and `expires`, which Lemmy maps to endTime). */
-export const DATE_PROPERTIES = [
-  "published",
-  "updated",
-  "deleted",
-  "startTime",
-  "endTime",
-  "closed",
-  "expires",
-];
-
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-](\d{2}):(\d{2}))$/;
 
 /** True for an RFC 3339 date-time with upper-case T and Z and in-range fields (AS2 Core §2.3). */
@@ -162,7 +151,7 @@ function checkNode({ node, pointer, key, types }: NodeRef, context: RuleContext,
       case "endTime":
       case "closed":
       case "expires":
-        // AS-03: dates.
+        // AS-03: the xsd:dateTime properties of AS2, and `expires`, which Lemmy maps to endTime.
         if (typeof value === "string" && !isRfc3339DateTime(value)) {
           out.push(finding("AS-03", pointerJoin(pointer, prop), dateProblem(value)));
         }

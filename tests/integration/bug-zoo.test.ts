@@ -41,7 +41,7 @@ const SYMPTOMS: Record<DefectId, RegExp> = {
 };
 
 /** At most this many defect runs at once (each starts a probe and one or two fedify-ref processes). */
-const PARALLEL = 3;
+const PARALLEL = 2;
 let running = 0;
 const queue: Array<() => void> = [];
 async function slot<T>(task: () => Promise<T>): Promise<T> {

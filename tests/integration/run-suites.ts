@@ -26,6 +26,10 @@ export interface RunSuitesOptions {
   concurrency?: number;
   /** Budget of one wait, ms. Default 10 000. */
   waitBudgetMs?: number;
+  /** Runtime of targets that name none. Default `process`. */
+  runtime?: "process" | "container";
+  /** Prefix of the run id (it labels containers). Default `test`. */
+  runIdPrefix?: string;
 }
 
 /** What a run produced. */
@@ -35,6 +39,8 @@ export interface SuitesOutcome {
   planned: string[];
   /** Check ids of the planned cells. */
   plannedChecks: Set<string>;
+  /** Origin of each target, by id (the probe included). */
+  origins: Map<string, string>;
   wallMs: number;
 }
 
@@ -51,8 +57,10 @@ export async function runSuites(options: RunSuitesOptions): Promise<SuitesOutcom
       tls: false,
       expectations: [],
       outDir: "reports",
+      runtime: options.runtime ?? "process",
+      images: {},
     },
-    { runId: `test-${Date.now()}` },
+    { runId: `${options.runIdPrefix ?? "test"}-${Date.now()}` },
   );
   try {
     const scenarios = options.scenarios ?? ALL_SCENARIOS;
@@ -75,6 +83,7 @@ export async function runSuites(options: RunSuitesOptions): Promise<SuitesOutcom
       cells: outcome.results,
       planned: cells.map((c) => c.key),
       plannedChecks: new Set(cells.flatMap((c) => c.scenario.checks)),
+      origins: new Map(run.targets.map((t) => [t.id, t.origin])),
       wallMs: Date.now() - started,
     };
   } finally {
