@@ -20,6 +20,10 @@ const COMMANDS: Record<string, Command> = {
     summary: "run the probe standalone and print every request it receives",
     load: () => import("./peer.ts"),
   },
+  replay: {
+    summary: "replay a recorded capture to a target and report what it made of each activity",
+    load: () => import("./replay.ts"),
+  },
   validate: {
     summary: "validate AS2, WebFinger and NodeInfo documents offline",
     load: () => import("./validate.ts"),

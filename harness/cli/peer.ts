@@ -6,7 +6,8 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { startProbe } from "../peer/probe.ts";
-import type { InboxEntry, ProbeOptions } from "../peer/types.ts";
+import type { InboxEntry, ProbeActor, ProbeOptions } from "../peer/types.ts";
+import { type CaptureRecorder, createCaptureRecorder } from "../replay/record.ts";
 import { UsageError } from "./main.ts";
 
 const HELP = `usage: fedicheck peer [options]
@@ -26,6 +27,8 @@ options:
   --ca <file>         extra CA certificate (PEM) to trust when fetching keys; repeatable
   --accept-unsigned   process activities whose signature fails (still logged with the verdict)
   --json              one JSON line per request on stdout (the banner goes to stderr)
+  --record <file>     also write every delivery and every document the probe fetches to <file>
+                      as a capture (JSON Lines, secrets removed; replay it with 'fedicheck replay')
   --help              this text`;
 
 /** One readable line for a logged request. */
@@ -74,6 +77,7 @@ function parse(argv: string[]) {
         ca: { type: "string", multiple: true },
         "accept-unsigned": { type: "boolean", default: false },
         json: { type: "boolean", default: false },
+        record: { type: "string" },
         help: { type: "boolean", default: false },
       },
     }).values;
@@ -128,14 +132,26 @@ export async function run(argv: string[]): Promise<number> {
   if (args.origin) options.publicOrigin = args.origin;
   if (args.ca?.length) options.client = { ca: args.ca.map((file) => readPem(file, "CA")) };
 
+  // The recorder must see the probe's first fetch, so it exists before the probe does.
+  const recorder: CaptureRecorder | undefined = args.record
+    ? createCaptureRecorder({ path: args.record })
+    : undefined;
+  if (recorder) options.onFetch = recorder.onFetch;
+
   const probe = await startProbe(options);
   // In --json mode stdout carries only entries, so the banner goes to stderr.
   const say = args.json ? (line: string) => console.error(line) : (line: string) => console.log(line);
   try {
     say(`fedicheck probe listening on ${probe.origin}  (shared inbox ${probe.origin}/inbox)`);
+    const actors: ProbeActor[] = [];
     for (const name of names) {
       const actor = await probe.createActor(name, { locked: args.locked });
+      actors.push(actor);
       say(`  ${actor.handle}  id ${actor.id}  inbox ${actor.inbox}${actor.locked ? "  (locked)" : ""}`);
+    }
+    if (recorder) {
+      recorder.attach(probe, actors);
+      say(`Recording a capture to ${recorder.path} (format: harness/replay/FORMAT.md).`);
     }
   } catch (error) {
     await probe.close();
@@ -156,6 +172,10 @@ export async function run(argv: string[]): Promise<number> {
     process.on("SIGTERM", stop);
   });
   unsubscribe();
+  if (recorder) {
+    await recorder.close();
+    say(`Recorded ${recorder.count} event(s) to ${recorder.path}.`);
+  }
   await probe.close();
   say("Stopped.");
   return 0;

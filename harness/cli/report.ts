@@ -4,11 +4,14 @@
  * shards of a matrix run on several machines can be reported as one.
  * @module
  */
+import { existsSync } from "node:fs";
 import { stat } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { RunResults } from "../core/model.ts";
+import { AllureError, writeAllureSite } from "../report/allure.ts";
 import { countVerdicts } from "../report/analysis.ts";
+import { DIRECTORY_MARKER, isSqliteLocation, openHistory } from "../report/history.ts";
 import { writeReports } from "../report/index.ts";
 import { MergeError, mergeResults } from "../report/merge.ts";
 import { ResultsFileError, readResults } from "../report/results-schema.ts";
@@ -24,10 +27,12 @@ options:
   --out <dir>          where to write (default: the input's run directory; required with several inputs)
   --previous <file>    a results.json or run directory to compare with: new failures, fixes
                        (--baseline is the same)
-  --history <file>     an earlier run for the dashboard's trends (repeatable)
+  --history <file>     an earlier run for the dashboard's trends (repeatable), or a history store
+                       (.sqlite file or directory, see fedicheck history): its last 20 runs
+  --allure             also generate the Allure site (allure-report/) with allure-commandline (needs Java)
   -h, --help           show this help
 
-exit codes: 0 reports written, 2 usage or input problem.`;
+exit codes: 0 reports written, 2 usage or input problem, 3 the Allure site could not be generated.`;
 
 /** Reads a results file, turning its problems into usage errors (exit 2, one clear line). */
 export async function loadInput(path: string): Promise<RunResults> {
@@ -93,7 +98,7 @@ export async function run(argv: string[]): Promise<number> {
   const results = await loadAndMerge(positionals);
   const comparedWith = values.previous ?? values.baseline;
   const baseline = comparedWith === undefined ? undefined : await loadInput(comparedWith);
-  const history = await Promise.all((values.history ?? []).map(loadInput));
+  const history = (await Promise.all((values.history ?? []).map(loadHistoryInput))).flat();
 
   const inputDir = await runDirOf(positionals[0]!);
   const outDir = values.out === undefined ? inputDir : resolve(values.out);
@@ -110,7 +115,30 @@ export async function run(argv: string[]): Promise<number> {
   for (const path of [written.results, written.junit, written.summary, written.dashboard]) {
     if (path !== undefined) console.log(`  wrote ${path}`);
   }
+  if (values.allure) {
+    try {
+      const { siteDir, summary } = await writeAllureSite(outDir, results);
+      console.log(`  wrote ${siteDir} (Allure: ${summary.total} tests)`);
+    } catch (error) {
+      if (!(error instanceof AllureError)) throw error;
+      console.error(`fedicheck report: ${error.message}`);
+      return 3;
+    }
+  }
   return 0;
+}
+
+/** A history input: a results file or run directory, or a history store (its most recent runs). */
+async function loadHistoryInput(path: string): Promise<RunResults[]> {
+  const info = await stat(path).catch(() => undefined);
+  const isStore = isSqliteLocation(path) || (info?.isDirectory() && existsSync(join(path, DIRECTORY_MARKER)));
+  if (!isStore) return [await loadInput(path)];
+  const store = await openHistory(path);
+  try {
+    return await store.recent(20);
+  } finally {
+    await store.close();
+  }
 }
 
 function parse(argv: string[]) {
@@ -123,6 +151,7 @@ function parse(argv: string[]) {
       previous: { type: "string" },
       baseline: { type: "string" },
       history: { type: "string", multiple: true },
+      allure: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });

@@ -16,7 +16,7 @@ import {
   type RunConfig,
   resolveConfig,
 } from "../core/config.ts";
-import type { CellResult, Verdict } from "../core/model.ts";
+import type { CellResult, RunTiming, Verdict } from "../core/model.ts";
 import { runSession, type SessionEvent } from "../core/session.ts";
 import { TargetStartError } from "../core/targets.ts";
 import { stopAll } from "../runtime/process.ts";
@@ -40,11 +40,16 @@ options:
                         its own https://<id>.test hostname with a per-run CA)
   --image IMPL=REF      image override for the container runtime (repeatable), e.g. mastodon=ghcr.io/…:v4.3
   --concurrency N       cells at once (default 4)
+  --per-target N        cells at once that involve the same target (default 4; the probe is exempt)
   --retries N           re-run failing cells N times; a changed verdict is marked flaky
   --wait-ms N           budget of one wait in ms (default 10000)
   --expectations FILE   known outcomes per implementation (repeatable)
   --baseline FILE       results.json of an earlier run: only new failures fail the run
   --out DIR             where run directories go (default reports)
+  --history STORE       run history (.sqlite file or directory; default <out>/history.sqlite)
+  --no-history          neither read nor record run history
+  --no-screenshots      skip browser screenshots of received posts
+  --no-allure           skip writing allure-results
   --list                print the plan (checks per suite) and exit
   --debug               print stack traces`;
 
@@ -82,11 +87,16 @@ function parseRunArgs(argv: string[]): { flags: Partial<RunConfig>; configFile?:
       ...(values.runtime ? { runtime: runtimeFlag(values.runtime) } : {}),
       ...(values.image ? { images: parseImageOverrides(values.image) } : {}),
       ...(values.concurrency ? { concurrency: number("concurrency", values.concurrency) } : {}),
+      ...(values["per-target"] ? { perTargetConcurrency: number("per-target", values["per-target"]) } : {}),
       ...(values.retries ? { retries: number("retries", values.retries) } : {}),
       ...(values["wait-ms"] ? { waitBudgetMs: number("wait-ms", values["wait-ms"]) } : {}),
       ...(values.expectations ? { expectations: values.expectations } : {}),
       ...(values.baseline ? { baseline: values.baseline } : {}),
       ...(values.out ? { outDir: values.out } : {}),
+      ...(values.history ? { history: values.history } : {}),
+      ...(values["no-history"] ? { history: false as const } : {}),
+      ...(values["no-screenshots"] ? { screenshots: false } : {}),
+      ...(values["no-allure"] ? { allure: false } : {}),
     };
     return { flags, ...(values.config ? { configFile: values.config } : {}), list: values.list ?? false };
   } catch (error) {
@@ -110,11 +120,16 @@ function parse(argv: string[]) {
       runtime: { type: "string" },
       image: { type: "string", multiple: true },
       concurrency: { type: "string" },
+      "per-target": { type: "string" },
       retries: { type: "string" },
       "wait-ms": { type: "string" },
       expectations: { type: "string", multiple: true },
       baseline: { type: "string" },
       out: { type: "string" },
+      history: { type: "string" },
+      "no-history": { type: "boolean" },
+      "no-screenshots": { type: "boolean" },
+      "no-allure": { type: "boolean" },
       list: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -165,10 +180,32 @@ function reporter(tty: boolean): (event: SessionEvent) => void {
         console.log(worst === "failed" || worst === "errored" ? colour("red", text) : text);
         break;
       }
+      case "warning":
+        console.warn(colour("yellow", `warning: ${event.message}`));
+        break;
       case "stopping":
         break;
     }
   };
+}
+
+/** One line on where the run's time went: the harness's own CPU share, and cell time by kind. */
+export function timingLine(timing: RunTiming): string {
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const parts = [];
+  if (timing.harnessCpuMs !== undefined) {
+    const share = (100 * timing.harnessCpuMs) / Math.max(1, timing.wallMs);
+    parts.push(`harness CPU ${s(timing.harnessCpuMs)} (${share.toFixed(0)}% of wall)`);
+  }
+  if (timing.startupMs !== undefined) parts.push(`targets started in ${s(timing.startupMs)}`);
+  const other = timing.workingMs - (timing.targetCallMs ?? 0);
+  parts.push(
+    `summed over cells: waiting ${s(timing.waitingMs)}` +
+      (timing.targetCallMs === undefined
+        ? `, working ${s(timing.workingMs)}`
+        : `, in target calls ${s(timing.targetCallMs)}, other ${s(Math.max(0, other))}`),
+  );
+  return `time: ${parts.join("; ")}`;
 }
 
 function worstOf(results: CellResult[]): Verdict {
@@ -234,10 +271,9 @@ export async function run(argv: string[]): Promise<number> {
     const timing = outcome.results.timing;
     console.log(
       `\n${[...counts].map(([v, n]) => `${n} ${v}`).join(", ")}` +
-        (timing
-          ? ` in ${(timing.wallMs / 1000).toFixed(1)} s (waiting ${(timing.waitingMs / 1000).toFixed(1)} s summed over cells)`
-          : ""),
+        (timing ? ` in ${(timing.wallMs / 1000).toFixed(1)} s` : ""),
     );
+    if (timing) console.log(timingLine(timing));
     for (const s of outcome.stale) {
       console.log(
         `stale expectation: ${s.implementation} ${s.expectation.check} expected ${s.expectation.verdict}, saw ${s.observed.join("/")}`,

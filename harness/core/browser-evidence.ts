@@ -14,11 +14,12 @@
  */
 import { createHash, X509Certificate } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { isIP } from "node:net";
-import { relative, resolve } from "node:path";
+import { tmpdir } from "node:os";
+import { join, relative, resolve } from "node:path";
 import { checkServerIdentity, connect } from "node:tls";
-import type { Browser } from "playwright-core";
+import type { BrowserContext } from "playwright-core";
 import type { CellResult, Evidence } from "./model.ts";
 
 /** Where Debian's Chromium is; `FEDICHECK_CHROMIUM` overrides it. */
@@ -70,7 +71,10 @@ export interface ScreenshotterOptions {
   onBlocked?: (url: string) => void;
 }
 
-/** Takes screenshots; one Chromium, started on the first capture. */
+/**
+ * Takes screenshots; one Chromium with one fresh profile, started on the first capture (cookies are
+ * cleared whenever no capture is in flight).
+ */
 export interface Screenshotter {
   /**
    * Loads `url` and saves a PNG of it as `<outDir>/<name>.png` (name reduced to `[A-Za-z0-9._-]`);
@@ -202,10 +206,11 @@ export function createScreenshotter(options: ScreenshotterOptions): Screenshotte
   /** Why an HTTPS host of the run was not pinned, by `host:port`. */
   const untrusted = new Map<string, string>();
 
-  let launching: Promise<Browser> | undefined;
+  let launching: Promise<{ context: BrowserContext; profile: string }> | undefined;
   let closed = false;
+  let inFlight = 0;
 
-  const launch = async (): Promise<Browser> => {
+  const launch = async (): Promise<{ context: BrowserContext; profile: string }> => {
     const { path, present } = chromiumPath();
     const executablePath = options.executablePath ?? path;
     if (options.executablePath === undefined && !present) {
@@ -224,8 +229,9 @@ export function createScreenshotter(options: ScreenshotterOptions): Screenshotte
       }
       // Every HTTPS host of the run: the mapped names (on the port their origin uses) and the allowed origins.
       const hosts: Array<{ host: string; address: string; port: number }> = [];
-      for (const [name, to] of Object.entries(hostMap))
+      for (const [name, to] of Object.entries(hostMap)) {
         hosts.push({ host: name, address: to.address, port: to.port });
+      }
       for (const origin of options.allowOrigins ?? []) {
         const url = new URL(origin);
         if (url.protocol === "https:" && !(url.hostname in hostMap)) {
@@ -244,18 +250,51 @@ export function createScreenshotter(options: ScreenshotterOptions): Screenshotte
       }
       args.push(`--ignore-certificate-errors-spki-list=${[...pins].join(",")}`);
     }
+    // A fresh profile whose one preference turns network prediction off: without it Chromium opens
+    // speculative connections (e.g. for an iframe's document) that no route sees.
+    const profile = await mkdtemp(join(tmpdir(), "fedicheck-chromium-"));
+    await mkdir(join(profile, "Default"));
+    await writeFile(
+      join(profile, "Default", "Preferences"),
+      JSON.stringify({ net: { network_prediction_options: 2 } }),
+    );
     const { chromium } = await import("playwright-core");
+    let context: BrowserContext;
     try {
-      // Playwright gives the browser a fresh temporary profile and deletes it on close.
-      return await chromium.launch({ executablePath, headless: true, args, timeout: timeoutMs * 2 });
+      context = await chromium.launchPersistentContext(profile, {
+        executablePath,
+        headless: true,
+        args,
+        timeout: timeoutMs * 2,
+        viewport,
+        deviceScaleFactor: 1,
+        serviceWorkers: "block",
+        acceptDownloads: false,
+      });
     } catch (error) {
+      await rm(profile, { recursive: true, force: true });
       throw new ScreenshotError(
         `Chromium (${executablePath}) did not start: ${(error as Error).message.split("\n")[0]}`,
       );
     }
+    await context.route("**/*", (route) => {
+      const target = route.request().url();
+      if (isAllowed(target)) return route.continue();
+      block(target);
+      return route.abort("blockedbyclient");
+    });
+    await context.routeWebSocket(
+      () => true,
+      (ws) => {
+        if (isAllowed(ws.url())) return ws.connectToServer();
+        block(ws.url());
+        return ws.close({ code: 1008, reason: "blocked by fedicheck" });
+      },
+    );
+    return { context, profile };
   };
 
-  const browser = (): Promise<Browser> => {
+  const browser = (): Promise<{ context: BrowserContext; profile: string }> => {
     if (closed) return Promise.reject(new ScreenshotError("the screenshotter is closed"));
     launching ??= launch().catch((error: unknown) => {
       launching = undefined; // a later capture may try again
@@ -278,28 +317,10 @@ export function createScreenshotter(options: ScreenshotterOptions): Screenshotte
           .slice(0, 150) || "screenshot";
       await mkdir(options.outDir, { recursive: true });
       const path = resolve(options.outDir, `${safe}.png`);
-      const context = await (await browser()).newContext({
-        viewport,
-        deviceScaleFactor: 1,
-        serviceWorkers: "block",
-        acceptDownloads: false,
-      });
+      const { context } = await browser();
+      inFlight++;
+      const page = await context.newPage();
       try {
-        await context.route("**/*", (route) => {
-          const target = route.request().url();
-          if (isAllowed(target)) return route.continue();
-          block(target);
-          return route.abort("blockedbyclient");
-        });
-        await context.routeWebSocket(
-          () => true,
-          (ws) => {
-            if (isAllowed(ws.url())) return ws.connectToServer();
-            block(ws.url());
-            return ws.close({ code: 1008, reason: "blocked by fedicheck" });
-          },
-        );
-        const page = await context.newPage();
         try {
           await page.goto(url, { waitUntil: "load", timeout: timeoutMs });
         } catch (error) {
@@ -318,7 +339,9 @@ export function createScreenshotter(options: ScreenshotterOptions): Screenshotte
         });
         return path;
       } finally {
-        await context.close().catch(() => undefined);
+        await page.close().catch(() => undefined);
+        // One profile serves every capture; drop cookies between them once none is in flight.
+        if (--inFlight === 0) await context.clearCookies().catch(() => undefined);
       }
     },
     blocked: () => [...blocked],
@@ -326,7 +349,11 @@ export function createScreenshotter(options: ScreenshotterOptions): Screenshotte
       closed = true;
       const pending = launching;
       launching = undefined;
-      if (pending) await (await pending.catch(() => undefined))?.close();
+      const started = await pending?.catch(() => undefined);
+      if (started) {
+        await started.context.close().catch(() => undefined);
+        await rm(started.profile, { recursive: true, force: true });
+      }
     },
   };
 }

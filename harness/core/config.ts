@@ -35,6 +35,10 @@ export interface RunConfig {
   pairs: PairSelection;
   /** Cells at once. Default 4. */
   concurrency: number;
+  /**
+   * Cells at once that involve the same target (servers rate-limit; the probe is exempt). Default 4.
+   */
+  perTargetConcurrency?: number;
   /** Retries of a cell with a failed/errored check (flake detection). Default 0. */
   retries: number;
   /** Budget of one wait, ms. Default 10 000. */
@@ -55,6 +59,15 @@ export interface RunConfig {
   runtime: "process" | "container";
   /** Image overrides for the container runtime: implementation (or implementation/service) → image. */
   images: Record<string, string>;
+  /**
+   * Run history store (`.sqlite` file or a directory of results files) for the dashboard's diff and
+   * trends; completed unsharded runs are added to it. Default `<outDir>/history.sqlite`; false: none.
+   */
+  history?: string | false;
+  /** Screenshot how received posts render in targets with a web UI (needs Chromium). Default true. */
+  screenshots: boolean;
+  /** Write allure-results into the run directory. Default true. */
+  allure: boolean;
 }
 
 /** The embedded default: the probe plus two fedify-ref servers as local processes. */
@@ -65,6 +78,7 @@ export const DEFAULT_CONFIG: RunConfig = {
   ],
   pairs: "all",
   concurrency: 4,
+  perTargetConcurrency: 4,
   retries: 0,
   waitBudgetMs: 10_000,
   tls: false,
@@ -72,6 +86,8 @@ export const DEFAULT_CONFIG: RunConfig = {
   outDir: "reports",
   runtime: "process",
   images: {},
+  screenshots: true,
+  allure: true,
 };
 
 /** A configuration problem the user can fix; the CLI exits 2 with the message. */
@@ -155,6 +171,10 @@ export function resolveConfig(...layers: Array<Partial<RunConfig>>): RunConfig {
   }
   if (!Number.isInteger(config.concurrency) || config.concurrency < 1) {
     throw new ConfigError(`concurrency must be a whole number ≥ 1, got ${config.concurrency}`);
+  }
+  const perTarget = config.perTargetConcurrency;
+  if (perTarget !== undefined && (!Number.isInteger(perTarget) || perTarget < 1)) {
+    throw new ConfigError(`perTargetConcurrency must be a whole number ≥ 1, got ${perTarget}`);
   }
   return config;
 }

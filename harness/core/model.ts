@@ -108,6 +108,11 @@ export interface Target extends TargetInfo {
   driver: Driver;
   /** Recent log output of the target (process stderr, container logs), for evidence. */
   logs?: () => string;
+  /**
+   * CPU time (ms) the target's process has used so far, where the runtime can tell (process targets
+   * on Linux); for the run's timing (issue 8).
+   */
+  cpuMs?: () => number | undefined;
 }
 
 /** An HTTP request or response as kept in evidence (secrets already redacted). */
@@ -145,6 +150,47 @@ export type Evidence =
  */
 export type Blame = "target" | "harness" | "infrastructure";
 
+/**
+ * What a receiver made of one input variant, in the support tables (issue 10): kept as sent,
+ * transformed, the feature dropped (the post kept without it), the whole post dropped, or `errored`
+ * when the harness could not tell (never the receiver's fault).
+ */
+export type OutcomeKind = "kept" | "transformed" | "feature-dropped" | "post-dropped" | "errored";
+
+/** The outcome of one input variant on one sender→receiver pair (issue 10). */
+export interface VariantOutcome {
+  /** Stable variant id, `<group>.<variant>` (fixtures/inputs). */
+  variant: string;
+  title: string;
+  /** Short descriptive outcome: `image`, `unknown`, `dropped attachment`, `post dropped`, `#test`… */
+  value: string;
+  kind: OutcomeKind;
+  /** More words: the alt text chosen, the URL kept, the HTML as rewritten… */
+  detail?: string;
+  /** Catalogue check id of the requirement this variant exercises, if any… */
+  check?: string;
+  /** … and whether the outcome met it. */
+  requirement?: "passed" | "failed";
+  /** HTTP status the receiver answered to the delivery, when the probe sent it. */
+  status?: number;
+}
+
+/**
+ * The support-table outcomes of one cell of the support suite: one group of variants on one pair.
+ * The cell's evidence holds, per variant, the document sent (label `sent <variant>`) and the
+ * receiver's view (label `view <variant>`), so tables can link to both.
+ */
+export interface SupportOutcomes {
+  /** Version of the input set (fixtures/inputs/manifest.json). */
+  inputSet: string;
+  /** Group id, e.g. `image_attachments`. */
+  group: string;
+  groupTitle: string;
+  /** What is read back, in words. */
+  read: string;
+  variants: VariantOutcome[];
+}
+
 /** The result of one check on one pair: a cell of the matrix. */
 export interface CellResult {
   checkId: string;
@@ -173,6 +219,8 @@ export interface CellResult {
   expectation?: { verdict: Verdict; reason: string; link?: string };
   /** Shell command that reproduces just this cell. */
   reproduce: string;
+  /** Support suite only (issue 10): what the receiver made of each variant of the group. */
+  support?: SupportOutcomes;
 }
 
 /** A whole run, as written to `results.json`. */
@@ -191,5 +239,36 @@ export interface RunResults {
   cells: CellResult[];
   /** Shard this file covers, if the plan was split (`--shard i/n`). */
   shard?: { index: number; count: number };
-  timing?: { wallMs: number; waitingMs: number; workingMs: number };
+  timing?: RunTiming;
+}
+
+/**
+ * Where a run's time went, in ms (issue 8). The first three are always there; the rest are
+ * additive and absent from older results. "Summed over cells" figures add up the cells' own
+ * durations, so with cells running in parallel they can exceed the wall time.
+ */
+export interface RunTiming {
+  /** From the start of the run to its results being final (targets started, cells, reports). */
+  wallMs: number;
+  /** Summed over cells: time inside waits for a condition (polls with backoff, probe inbox events). */
+  waitingMs: number;
+  /** Summed over cells: cell time outside waits (target calls included). */
+  workingMs: number;
+  /** Starting the targets and the probe (wall). */
+  startupMs?: number;
+  /** The cell phase (wall): from the first cell started to the last finished. */
+  cellsWallMs?: number;
+  /** Summed over cells: time inside driver calls to targets (not the probe), outside waits. */
+  targetCallMs?: number;
+  /**
+   * CPU time (user + system, all threads) the harness process used during the run: its own work
+   * (probe, validation, scheduling, reports). Its share of `wallMs` says whether the harness could be
+   * the bottleneck.
+   */
+  harnessCpuMs?: number;
+  /**
+   * CPU time each target's process used from the moment all were up to the end of the cells, by
+   * target id, where the runtime can tell (process targets on Linux).
+   */
+  targetCpuMs?: Record<string, number>;
 }

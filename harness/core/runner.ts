@@ -10,11 +10,20 @@ import type { Probe } from "../peer/types.ts";
 import type { HttpClient } from "../protocol/types.ts";
 import type { Finding } from "../validate/findings.ts";
 import { type BlameContext, blameStop, createActivityTracker, type PendingWork } from "./blame.ts";
-import type { Blame, CellResult, CheckDefinition, Evidence, Target, Verdict } from "./model.ts";
+import type {
+  Blame,
+  CellResult,
+  CheckDefinition,
+  Evidence,
+  SupportOutcomes,
+  Target,
+  Verdict,
+} from "./model.ts";
 import type { PlannedCell } from "./plan.ts";
 import { redactCellResult } from "./redact.ts";
 import type { ScenarioContext, VerdictDetails } from "./scenario.ts";
 import { PreconditionError, WaitTimeoutError } from "./scenario.ts";
+import { CellClock } from "./timing.ts";
 import { waitUntil } from "./wait.ts";
 
 /** Validates one document; injected so core does not pin the validator's options. */
@@ -34,6 +43,11 @@ export interface RunCellsOptions {
   concurrency?: number;
   /** Cells at once that involve the same target (servers rate-limit). Default 4. */
   perTargetConcurrency?: number;
+  /**
+   * Targets exempt from `perTargetConcurrency`. Default `["probe"]`: the harness's own peer has no
+   * rate limit, and with many targets most cells involve it, so limiting it would serialise the run.
+   */
+  unlimitedTargets?: string[];
   /** Default budget of one `waitFor`, in ms. Default 10 000. */
   waitBudgetMs?: number;
   /** Re-run a cell with a failed or errored check up to this many times; a changed verdict is flaky. Default 0. */
@@ -53,6 +67,8 @@ export interface RunCellsOutcome {
   waitingMs: number;
   /** Sum over cells of cell durations, in ms. */
   cellMs: number;
+  /** Sum over cells of time inside driver calls to targets other than the probe, outside waits, in ms. */
+  targetCallMs: number;
 }
 
 interface Recorded {
@@ -60,6 +76,7 @@ interface Recorded {
   message: string;
   expected?: string;
   observed?: string;
+  support?: SupportOutcomes;
 }
 
 const MAX_LOG_CHARS = 8_000;
@@ -69,14 +86,17 @@ export async function runCells(options: RunCellsOptions): Promise<RunCellsOutcom
   const checkIndex = new Map(options.checks.map((c) => [c.id, c]));
   const concurrency = Math.max(1, options.concurrency ?? 4);
   const perTarget = Math.max(1, options.perTargetConcurrency ?? 4);
+  const unlimited = new Set(options.unlimitedTargets ?? ["probe"]);
   const busy = new Map<string, number>();
   const pending = [...options.cells];
   const results: CellResult[] = [];
   let waitingMs = 0;
   let cellMs = 0;
+  let targetCallMs = 0;
   let accountSeq = 0;
 
-  const involved = (cell: PlannedCell) => [...new Set([cell.sender.id, cell.receiver.id])];
+  const involved = (cell: PlannedCell) =>
+    [...new Set([cell.sender.id, cell.receiver.id])].filter((id) => !unlimited.has(id));
   const fits = (cell: PlannedCell) => involved(cell).every((id) => (busy.get(id) ?? 0) < perTarget);
 
   const runOne = async (cell: PlannedCell) => {
@@ -99,6 +119,7 @@ export async function runCells(options: RunCellsOptions): Promise<RunCellsOutcom
     for (const a of attempts) {
       waitingMs += a.waitingMs;
       cellMs += a.durationMs;
+      targetCallMs += a.targetMs;
     }
     results.push(...attempt.results);
     await options.onCellResults?.(attempt.results, cell);
@@ -128,7 +149,7 @@ export async function runCells(options: RunCellsOptions): Promise<RunCellsOutcom
     };
     pump();
   });
-  return { results, waitingMs, cellMs };
+  return { results, waitingMs, cellMs, targetCallMs };
 }
 
 /** Executes one cell once. Never throws: every outcome becomes verdicts. */
@@ -137,18 +158,22 @@ async function executeCell(
   options: RunCellsOptions,
   checkIndex: Map<string, CheckDefinition>,
   nextAccount: () => number,
-): Promise<{ results: CellResult[]; waitingMs: number; durationMs: number }> {
+): Promise<{ results: CellResult[]; waitingMs: number; durationMs: number; targetMs: number }> {
   const { scenario, sender, receiver } = cell;
   const startedAt = new Date();
   const recorded = new Map<string, Recorded>();
   const evidenceOf = new Map<string, Evidence[]>();
   const shared: Evidence[] = [];
+  // Splits the cell's time into waiting, calls into targets and the rest (harness/core/timing.ts).
+  const clock = new CellClock();
   let waitingMs = 0;
   // Issue 7: what the cell is waiting on, so a cell out of time can say whom it waited for.
   const tracker = createActivityTracker();
 
   const finish = (defaultVerdict: Verdict, defaultMessage: string, blame?: Blame) => {
     const durationMs = Date.now() - startedAt.getTime();
+    waitingMs = Math.round(clock.waitingMs);
+    const targetMs = Math.round(clock.targetMs);
     const results = scenario.checks.map((checkId): CellResult => {
       const rec = recorded.get(checkId);
       const verdict = rec?.verdict ?? defaultVerdict;
@@ -172,11 +197,13 @@ async function executeCell(
         waitingMs,
         attempts: 1,
         reproduce: reproduceCommand(options.reproduceCommand, checkId, cell),
+        // Issue 10: the support suite's per-variant outcomes travel on the cell.
+        ...(rec?.support !== undefined ? { support: rec.support } : {}),
       };
     });
     // Issue 7: no secret leaves the runner (tokens, keys, cookies in evidence, messages, logs), and
     // evidence is made safe to serialise (depth-capped, acyclic) whatever a hostile target sent.
-    return { results: results.map((r) => redactCellResult(r)), waitingMs, durationMs };
+    return { results: results.map((r) => redactCellResult(r)), waitingMs, durationMs, targetMs };
   };
 
   if (cell.missing.length > 0) {
@@ -206,6 +233,7 @@ async function executeCell(
       message,
       ...(details.expected !== undefined ? { expected: details.expected } : {}),
       ...(details.observed !== undefined ? { observed: details.observed } : {}),
+      ...(details.support !== undefined ? { support: details.support } : {}),
     });
     for (const item of details.evidence ?? []) attach(checkId, item);
   };
@@ -214,10 +242,12 @@ async function executeCell(
     else evidenceOf.set(checkId, [...(evidenceOf.get(checkId) ?? []), item]);
   }
 
+  // Driver calls on targets (not the probe, which is the harness's own work) are timed as target calls.
+  const timed = (target: Target) => (target.origin === options.probe.origin ? target : clock.timed(target));
   const ctx: ScenarioContext = {
     scenario,
-    sender,
-    receiver,
+    sender: timed(sender),
+    receiver: timed(receiver),
     probe: options.probe,
     // Issue 7: tracked (for blame on a cell timeout) and aborted with the cell.
     http: tracker.http(options.http, controller.signal),
@@ -226,14 +256,15 @@ async function executeCell(
       target.driver.provisionAccount(`${name}${nextAccount()}`),
     probeActor: (account: Account) => options.probe.actor(account.username),
     waitFor: async (description, condition, waitOptions = {}) => {
-      const started = Date.now();
       try {
-        return await tracker.track({ description: `waiting for: ${description}` }, () =>
-          waitUntil(description, condition, {
-            timeoutMs: waitOptions.timeoutMs ?? options.waitBudgetMs ?? 10_000,
-            wakeOn: (listener) => options.probe.inbox.subscribe(listener),
-            signal: controller.signal,
-          }),
+        return await clock.waiting(() =>
+          tracker.track({ description: `waiting for: ${description}` }, () =>
+            waitUntil(description, condition, {
+              timeoutMs: waitOptions.timeoutMs ?? options.waitBudgetMs ?? 10_000,
+              wakeOn: (listener) => options.probe.inbox.subscribe(listener),
+              signal: controller.signal,
+            }),
+          ),
         );
       } catch (error) {
         if (error instanceof WaitTimeoutError && waitOptions.check) {
@@ -248,8 +279,6 @@ async function executeCell(
           );
         }
         throw error;
-      } finally {
-        waitingMs += Date.now() - started;
       }
     },
     assert: (checkId, ok, message, details) => {

@@ -8,7 +8,7 @@ import type { Account, PostView } from "../drivers/driver.ts";
 import type { Probe, ProbeActor } from "../peer/types.ts";
 import type { HttpClient } from "../protocol/types.ts";
 import type { Finding } from "../validate/findings.ts";
-import type { Capability, CheckDefinition, Evidence, Target, Verdict } from "./model.ts";
+import type { Capability, CheckDefinition, Evidence, SupportOutcomes, Target, Verdict } from "./model.ts";
 
 /**
  * Which cells a scenario runs in.
@@ -45,6 +45,8 @@ export interface VerdictDetails {
   expected?: string;
   observed?: string;
   evidence?: Evidence[];
+  /** Support suite (issue 10): per-variant outcomes, kept on the cell for the support tables. */
+  support?: SupportOutcomes;
 }
 
 /** Options of {@link ScenarioContext.waitFor}. */

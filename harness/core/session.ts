@@ -5,10 +5,14 @@
  * @module
  */
 import { join } from "node:path";
+import { probeKeyPool } from "../protocol/key-pool.ts";
+import { ALLURE_DIRS, createAllureWriter } from "../report/allure.ts";
+import { type HistoryStore, historyContext, openHistory } from "../report/history.ts";
 import { writeReports } from "../report/index.ts";
 import { readResults } from "../report/results-schema.ts";
 import { createResultsWriter } from "../report/writer.ts";
 import { validate } from "../validate/index.ts";
+import { attachScreenshots, chromiumPath, createScreenshotter } from "./browser-evidence.ts";
 import type { RunConfig } from "./config.ts";
 import {
   applyExpectations,
@@ -23,6 +27,7 @@ import { type PlannedCell, planCells } from "./plan.ts";
 import { runCells } from "./runner.ts";
 import type { Scenario } from "./scenario.ts";
 import { startTargets } from "./targets.ts";
+import { processCpuMs } from "./timing.ts";
 
 /** Version written into results files. */
 export const TOOL_VERSION = "0.1.0";
@@ -33,6 +38,7 @@ export type SessionEvent =
   | { type: "started"; targets: Array<{ id: string; origin: string; runtime: string }>; ms: number }
   | { type: "planned"; cells: number; checks: number }
   | { type: "cell"; cell: PlannedCell; results: CellResult[]; done: number; total: number }
+  | { type: "warning"; message: string }
   | { type: "stopping" };
 
 /** Options of {@link runSession}. */
@@ -70,6 +76,7 @@ export function newRunId(now = new Date()): string {
 export async function runSession(options: SessionOptions): Promise<SessionOutcome> {
   const { config } = options;
   const startedAt = new Date();
+  const cpuAtStart = processCpuMs();
   const runId = options.runId ?? newRunId(startedAt);
   const runDir = join(config.outDir, runId);
   const expectations: ExpectationsFile[] = await Promise.all(config.expectations.map(loadExpectations));
@@ -78,11 +85,14 @@ export async function runSession(options: SessionOptions): Promise<SessionOutcom
   options.onEvent?.({ type: "starting", targets: config.targets.map((t) => t.id) });
   const t0 = Date.now();
   const run = await startTargets(config, { runId, signal: options.signal });
+  const startupMs = Date.now() - t0;
+  const targetCpuAtStart = new Map(run.targets.map((t) => [t.id, t.cpuMs?.()]));
+  let shooter: ReturnType<typeof createScreenshotter> | undefined;
   try {
     options.onEvent?.({
       type: "started",
       targets: run.targets.map((t) => ({ id: t.id, origin: t.origin, runtime: t.runtime })),
-      ms: Date.now() - t0,
+      ms: startupMs,
     });
     const cells = planCells({
       scenarios: options.scenarios,
@@ -94,19 +104,38 @@ export async function runSession(options: SessionOptions): Promise<SessionOutcom
     });
     const usedChecks = new Set(cells.flatMap((c) => c.scenario.checks));
     options.onEvent?.({ type: "planned", cells: cells.length, checks: usedChecks.size });
+    // Cells with the probe create its actors: have their keys ready (or read from the key cache)
+    // before the cells ask, instead of generating them on a cell's critical path.
+    probeKeyPool().prefill(
+      Math.min(64, cells.filter((c) => c.sender.id === "probe" || c.receiver.id === "probe").length),
+    );
 
-    const writer = createResultsWriter(runDir, {
-      schemaVersion: 1,
+    const header = {
+      schemaVersion: 1 as const,
       runId,
-      tool: { name: "fedicheck", version: TOOL_VERSION },
+      tool: { name: "fedicheck" as const, version: TOOL_VERSION },
       startedAt: startedAt.toISOString(),
       command: options.command,
-      targets: run.targets.map(({ driver: _d, logs: _l, ...info }) => info),
+      targets: run.targets.map(({ driver: _d, logs: _l, cpuMs: _c, ...info }) => info),
       checks: options.checks.filter((c) => usedChecks.has(c.id)),
       ...(config.shard ? { shard: config.shard } : {}),
-    });
+    };
+    const writer = createResultsWriter(runDir, header);
+    const allure = config.allure
+      ? createAllureWriter(join(runDir, ALLURE_DIRS.results), { baseDir: runDir })
+      : undefined;
+    shooter =
+      config.screenshots && chromiumPath().present
+        ? createScreenshotter({
+            outDir: join(runDir, "screenshots"),
+            allowOrigins: run.targets.map((t) => t.origin),
+            ...(run.ca ? { ca: run.ca } : {}),
+            ...(run.hostMap ? { hostMap: run.hostMap } : {}),
+          })
+        : undefined;
 
     let done = 0;
+    const cellsStarted = Date.now();
     const outcome = await runCells({
       cells,
       checks: options.checks,
@@ -114,18 +143,28 @@ export async function runSession(options: SessionOptions): Promise<SessionOutcom
       http: run.http,
       validate: (document, context) => validate(document, context),
       concurrency: config.concurrency,
+      ...(config.perTargetConcurrency ? { perTargetConcurrency: config.perTargetConcurrency } : {}),
       retries: config.retries,
       waitBudgetMs: config.waitBudgetMs,
       reproduceCommand: reproduceBase(config),
       ...(options.signal ? { signal: options.signal } : {}),
       onCellResults: async (results, cell) => {
         applyExpectations(results, run.targets, expectations);
+        if (shooter) await attachScreenshots(shooter, results, runDir);
         await writer.add(results);
+        await allure?.add(results, header);
         options.onEvent?.({ type: "cell", cell, results, done: ++done, total: cells.length });
       },
     });
 
+    const cellsWallMs = Date.now() - cellsStarted;
     const interrupted = options.signal?.aborted ?? false;
+    const targetCpuMs: Record<string, number> = {};
+    for (const target of run.targets) {
+      const before = targetCpuAtStart.get(target.id);
+      const now = target.cpuMs?.();
+      if (before !== undefined && now !== undefined) targetCpuMs[target.id] = now - before;
+    }
     const wallMs = Date.now() - startedAt.getTime();
     const results = await writer.finish(interrupted ? "interrupted" : "completed", {
       finishedAt: new Date().toISOString(),
@@ -133,10 +172,26 @@ export async function runSession(options: SessionOptions): Promise<SessionOutcom
         wallMs,
         waitingMs: outcome.waitingMs,
         workingMs: Math.max(0, outcome.cellMs - outcome.waitingMs),
+        startupMs,
+        cellsWallMs,
+        targetCallMs: outcome.targetCallMs,
+        harnessCpuMs: Math.round(processCpuMs() - cpuAtStart),
+        ...(Object.keys(targetCpuMs).length > 0 ? { targetCpuMs } : {}),
       },
     });
     const stale = applyExpectations(results.cells, results.targets, expectations);
-    await writeReports(runDir, results, { json: false, ...(baseline ? { previous: baseline } : {}) });
+    await allure?.finish(results);
+    const store = await openStore(config, (message) => options.onEvent?.({ type: "warning", message }));
+    const context = store ? await historyContext(store, results) : undefined;
+    const previous = baseline ?? context?.previous;
+    await writeReports(runDir, results, {
+      json: false,
+      ...(previous ? { baseline: previous } : {}),
+      ...(context?.history ? { history: context.history } : {}),
+    });
+    // Interrupted runs and shards would show their missing cells as changes in later diffs.
+    if (store && results.status === "completed" && !config.shard) await store.add(results);
+    await store?.close();
     const regressions = results.cells.filter((cell) => isRegression(cell, baselineVerdicts(baseline)));
     return {
       results,
@@ -147,7 +202,23 @@ export async function runSession(options: SessionOptions): Promise<SessionOutcom
     };
   } finally {
     options.onEvent?.({ type: "stopping" });
+    await shooter?.close();
     await run.stop();
+  }
+}
+
+/** Opens the history store; a broken store is a warning, never a failed run. */
+async function openStore(
+  config: RunConfig,
+  warn: (message: string) => void,
+): Promise<HistoryStore | undefined> {
+  if (config.history === false) return undefined;
+  const location = config.history ?? join(config.outDir, "history.sqlite");
+  try {
+    return await openHistory(location);
+  } catch (error) {
+    warn(`history store ${location} not used: ${(error as Error).message}`);
+    return undefined;
   }
 }
 

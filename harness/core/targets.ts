@@ -12,13 +12,14 @@ import { createProbeDriver, PROBE_CAPABILITIES } from "../drivers/probe.ts";
 import { startProbe } from "../peer/probe.ts";
 import type { Probe } from "../peer/types.ts";
 import { createHttpClient } from "../protocol/http-client.ts";
-import type { HttpClient } from "../protocol/types.ts";
+import type { HostMapping, HttpClient } from "../protocol/types.ts";
 import { type ContainerRun, hostMapDispatcher, startContainerTargets } from "../runtime/container.ts";
 import { startFedifyRefProcess } from "../runtime/process.ts";
 import { loadProfile } from "../runtime/profiles.ts";
 import { createTestCa, type TestCa } from "../runtime/test-ca.ts";
 import { ConfigError, type RunConfig, type TargetSpec } from "./config.ts";
 import type { ImplementationProfile, Target } from "./model.ts";
+import { pidCpuMs } from "./timing.ts";
 
 /** The running targets of one run. */
 export interface RunTargets {
@@ -27,6 +28,10 @@ export interface RunTargets {
   targets: Target[];
   /** The harness's client: trusts the run's CA, allow-listed to the run's hosts. */
   http: HttpClient;
+  /** The run's CA (PEM), when targets serve HTTPS. */
+  ca?: string[];
+  /** hostname → where to connect, when targets have names the host cannot resolve (containers). */
+  hostMap?: Record<string, HostMapping>;
   /** Stops everything started; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -158,7 +163,14 @@ async function startRest(
     await stop();
     throw new TargetStartError(`could not start ${failures.join("; ")}`);
   }
-  return { probe, targets: [probeTarget, ...started.map((s) => s.target)], http, stop };
+  return {
+    probe,
+    targets: [probeTarget, ...started.map((s) => s.target)],
+    http,
+    ...(ca ? { ca: [ca.certPem] } : {}),
+    ...(containers ? { hostMap: containers.hostMap } : {}),
+    stop,
+  };
 }
 
 /** A target the container runtime started: only fedify-ref has a driver that needs no provisioning yet. */
@@ -231,6 +243,7 @@ async function startOne(
         capabilities: [...driver.capabilities],
         driver,
         logs: () => proc.logs(),
+        cpuMs: () => pidCpuMs(proc.pid),
       },
       stop: () => proc.stop(),
     };

@@ -124,6 +124,23 @@ describe("postViewOf", () => {
     expect(attachmentViewOf("https://x/bare")).toEqual({ kind: "link", url: "https://x/bare" });
     expect(attachmentViewOf({ type: "Document" })).toBeUndefined();
   });
+
+  it("shows a poll's options after its question, as text and escaped HTML", () => {
+    const question = { id: "https://b.test/objects/q", type: "Question", content: "<p>Which #flavour?</p>" };
+    const view = postViewOf(
+      record(question, {
+        poll: { multiple: false, options: [{ name: "Lemon <b>&</b> lime", votes: 2 }, { name: "#Mint" }] },
+      }),
+    );
+    expect(view.text).toBe("Which #flavour? Poll (one choice): Lemon <b>&</b> lime #Mint");
+    expect(view.html).toBe(
+      '<p>Which #flavour?</p><p>Poll (one choice):</p><ul class="poll"><li>Lemon &lt;b&gt;&amp;&lt;/b&gt; lime</li><li>#Mint</li></ul>',
+    );
+    // An option is not a hashtag of the post.
+    expect(view.hashtags).toEqual(["flavour"]);
+    // Without the server's poll, only the question shows.
+    expect(postViewOf(record(question)).text).toBe("Which #flavour?");
+  });
 });
 
 describe("createFedifyRefDriver against a server over HTTPS", () => {

@@ -2,7 +2,7 @@
  * The probe's own actors: their ids, keys and documents.
  * @module
  */
-import { generateSigningKeyPair } from "../protocol/keys.ts";
+import { probeKeyPool } from "../protocol/key-pool.ts";
 import type { SigningKey } from "../protocol/types.ts";
 import type { Json } from "./as2.ts";
 import { actorDocument } from "./documents.ts";
@@ -23,13 +23,16 @@ export const ACTOR_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 /** Name of the hidden instance actor that signs fetches for authorized-fetch targets. */
 export const INSTANCE_ACTOR = "fedicheck.instance";
 
-/** Creates an actor with a fresh RSA key; ids live under `${origin}/users/<name>`. */
+/**
+ * Creates an actor with an RSA key no other actor of this process has (from the probe's key pool,
+ * harness/protocol/key-pool.ts); ids live under `${origin}/users/<name>`.
+ */
 export async function createLocalActor(
   origin: string,
   name: string,
   options: { locked: boolean; type: string },
 ): Promise<LocalActor> {
-  const pair = await generateSigningKeyPair("rsa-sha256");
+  const pair = await probeKeyPool().take();
   const id = `${origin}/users/${name}`;
   const actor: ProbeActor = {
     name,

@@ -240,18 +240,19 @@ describe.each(["http", "https"] as const)("the probe and Fedify over %s", (mode)
       expect(await fedify.driver.followRequests(frank)).not.toContain(stranger.id);
     });
 
-    it("keyIdOverride: Fedify 2.3.6 ACCEPTS a key document whose claimed owner does not list it (SIG-04b gap)", async () => {
-      // Fedify's doesActorOwnKey() trusts the key document's own `owner` when present, without checking
-      // that the owner's actor document lists the key. The probe's verifier rejects the same request.
+    it("keyIdOverride: fedify-ref refuses a key document whose claimed owner does not list it (SIG-04b)", async () => {
+      // Fedify 2.3.6's doesActorOwnKey() alone trusts the key document's own `owner` (GHSA-q9f8-5hc7-898f);
+      // fedify-ref's inbox gate also requires the actor's document to list the key.
       const { keyId } = await probe.hostKeyDocument(alice.id);
       const { noteId, document } = createNote(alice, "signed with a key alice never published");
       const result = await probe.deliver(alice, frankInbox, document, {
         keyIdOverride: keyId,
         scheme: "draft-cavage-12",
       });
-      expect(result.status).toBe(202);
+      expect(result.status).toBe(401);
       expect(result.request.headers.signature).toContain(keyId);
-      await eventually("the forged post on Fedify", () => fedify.driver.receivedPost(frank, noteId));
+      await sentinel();
+      expect(await fedify.driver.receivedPost(frank, noteId)).toBeNull();
     });
 
     it("lowercaseDigest: Fedify accepts a `sha-256=` Digest (RFC 3230 names are case-insensitive)", async () => {

@@ -12,7 +12,10 @@ import type { FetchRecord } from "./types.ts";
  * GET/HEAD with the redacted exchange (POSTs pass unobserved). A throwing observer is ignored: it must
  * not break the probe's work.
  */
-export function observeFetches(client: HttpClient, onFetch: ((record: FetchRecord) => void) | undefined): HttpClient {
+export function observeFetches(
+  client: HttpClient,
+  onFetch: ((record: FetchRecord) => void) | undefined,
+): HttpClient {
   if (!onFetch) return client;
   const report = (record: FetchRecord) => {
     try {
@@ -25,7 +28,12 @@ export function observeFetches(client: HttpClient, onFetch: ((record: FetchRecor
     async request(url, init = {}) {
       const method = (init.method ?? "GET").toUpperCase();
       if (method !== "GET" && method !== "HEAD") return client.request(url, init);
-      const base = { at: new Date().toISOString(), method, url, requestHeaders: redactHeaders(init.headers ?? {}) };
+      const base = {
+        at: new Date().toISOString(),
+        method,
+        url,
+        requestHeaders: redactHeaders(init.headers ?? {}),
+      };
       try {
         const response = await client.request(url, init);
         report({

@@ -179,8 +179,11 @@ describe("verifyRequest rejects", () => {
       const request = signedPost(signing(rsa), scheme);
       request.headers.signature =
         scheme === "rfc9421"
-          ? request.headers.signature!.replace(/^sig1=:./, "sig1=:A")
-          : request.headers.signature!.replace(/signature="./, 'signature="A');
+          ? request.headers.signature!.replace(/^sig1=:(.)/, (_, c) => `sig1=:${c === "A" ? "B" : "A"}`)
+          : request.headers.signature!.replace(
+              /signature="(.)/,
+              (_, c) => `signature="${c === "A" ? "B" : "A"}`,
+            );
       const verdict = await verifyRequest(request, resolver(), verifyAt);
       expect(verdict).toMatchObject({ ok: false, scheme, keyId: KEY_ID, refetched: true });
       expect(verdict.reason).toMatch(/does not verify with key .* also after refetching/);

@@ -244,7 +244,10 @@ export async function verifyRequest(
   };
   // A hostile Host header can make the URL the receiver rebuilds unparsable: a rejection, not a fault.
   if (!URL.canParse(normalised.url)) {
-    return { ok: false, reason: `The request URL ${JSON.stringify(normalised.url)} is not a valid URL (check the Host header)` };
+    return {
+      ok: false,
+      reason: `The request URL ${JSON.stringify(normalised.url)} is not a valid URL (check the Host header)`,
+    };
   }
   try {
     const candidates = findCandidates(normalised);

@@ -164,7 +164,9 @@ export function lineProblems(line: unknown): string[] {
   const kind = record.kind;
   if (typeof kind === "string" && kind.startsWith("x-")) return [];
   if (kind !== "capture" && kind !== "delivery" && kind !== "document") {
-    return [`has kind ${JSON.stringify(kind)}; expected "capture", "delivery", "document" or an "x-" extension`];
+    return [
+      `has kind ${JSON.stringify(kind)}; expected "capture", "delivery", "document" or an "x-" extension`,
+    ];
   }
   const validate = lineValidator();
   if (validate(line)) return [];

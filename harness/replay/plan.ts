@@ -143,7 +143,8 @@ export function receiverActorsOf(capture: Capture, receiverOrigin: string | unde
     if ((type === "Accept" || type === "Reject") && isObject(activity.object))
       add(idOf(activity.object.actor));
     for (const object of embeddedChain(activity)) {
-      for (const field of ["to", "cc", "bto", "bcc", "audience"]) for (const id of idsOf(object[field])) add(id);
+      for (const field of ["to", "cc", "bto", "bcc", "audience"])
+        for (const id of idsOf(object[field])) add(id);
       for (const tag of asArray(object.tag)) {
         if (isObject(tag) && typeOf(tag) === "Mention") add(idOf(tag.href));
       }

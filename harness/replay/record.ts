@@ -8,7 +8,13 @@
  */
 import { PROBE_SOFTWARE } from "../peer/documents.ts";
 import type { FetchRecord, InboxEntry, Probe, ProbeActor } from "../peer/types.ts";
-import { CAPTURE_VERSION, type CaptureActor, type CaptureDocument, CaptureWriter, type Json } from "./capture.ts";
+import {
+  CAPTURE_VERSION,
+  type CaptureActor,
+  type CaptureDocument,
+  CaptureWriter,
+  type Json,
+} from "./capture.ts";
 import { originOf } from "./rewrite.ts";
 
 /** Options of {@link createCaptureRecorder}. */
@@ -176,7 +182,10 @@ export function createCaptureRecorder(options: CaptureRecorderOptions): CaptureR
     const actorId = idOf(activity.actor);
     if (actorId) fetchReference(actorId, as);
     const type = typeof activity.type === "string" ? activity.type : undefined;
-    if ((type === "Create" || type === "Update" || type === "Announce") && typeof activity.object === "string") {
+    if (
+      (type === "Create" || type === "Update" || type === "Announce") &&
+      typeof activity.object === "string"
+    ) {
       fetchReference(activity.object, as);
     }
     // An embedded actor (Update of a profile) is held as delivered; its document is still worth having.
@@ -199,7 +208,8 @@ export function createCaptureRecorder(options: CaptureRecorderOptions): CaptureR
         version: CAPTURE_VERSION,
         kind: "capture",
         createdAt: new Date().toISOString(),
-        generator: options.generator ?? `fedicheck peer --record (${PROBE_SOFTWARE.name} ${PROBE_SOFTWARE.version})`,
+        generator:
+          options.generator ?? `fedicheck peer --record (${PROBE_SOFTWARE.name} ${PROBE_SOFTWARE.version})`,
         ...(options.title ? { title: options.title } : {}),
         ...(options.description ? { description: options.description } : {}),
         receiver: { origin: target.origin, actors: actors.map((a) => captureActor(a, target.origin)) },

@@ -20,9 +20,9 @@ import { type Capture, type CaptureActor, type CaptureDelivery, deliveriesOf, ty
 import {
   type ActivityReport,
   type ObjectState,
+  type ObserveContext,
   observeActivity,
   observeObject,
-  type ObserveContext,
   type Step,
   stepOf,
 } from "./observe.ts";
@@ -38,7 +38,7 @@ import {
   typeOf,
   withoutFragment,
 } from "./plan.ts";
-import { createRewriter, originOf, type Rewriter, type RewriteRule } from "./rewrite.ts";
+import { createRewriter, originOf, type RewriteRule, type Rewriter } from "./rewrite.ts";
 
 export type { ActivityReport, ObjectState } from "./observe.ts";
 
@@ -193,14 +193,22 @@ async function accountRules(
 }
 
 /** Hosts a sender's actor on the probe with a fresh key; the inboxes point at the probe's shared inbox. */
-async function hostActor(probe: Probe, rewriter: Rewriter, capturedId: string, original: Json): Promise<HostedActor> {
+async function hostActor(
+  probe: Probe,
+  rewriter: Rewriter,
+  capturedId: string,
+  original: Json,
+): Promise<HostedActor> {
   const document = rewriter.rewrite(original);
   const id = rewriter.rewriteString(capturedId);
   const pair = await generateSigningKeyPair("rsa-sha256");
   const capturedKey = idOf(asArray(original.publicKey).find(isObject));
   const rewrittenKey = capturedKey ? rewriter.rewriteString(capturedKey) : undefined;
   // Keep the key's id when it lives in the actor document; a key published elsewhere moves in.
-  const keyId = rewrittenKey && withoutFragment(rewrittenKey) === id && rewrittenKey !== id ? rewrittenKey : `${id}#main-key`;
+  const keyId =
+    rewrittenKey && withoutFragment(rewrittenKey) === id && rewrittenKey !== id
+      ? rewrittenKey
+      : `${id}#main-key`;
   document.id = id;
   document["@context"] = withSecurityContext(document["@context"]);
   document.publicKey = { id: keyId, owner: id, publicKeyPem: pair.publicKeyPem };
@@ -208,14 +216,23 @@ async function hostActor(probe: Probe, rewriter: Rewriter, capturedId: string, o
   delete document.assertionMethod;
   // The target answers (Accept, Follow) to the probe's shared inbox, which logs and accepts them.
   document.inbox = `${probe.origin}/inbox`;
-  document.endpoints = { ...(isObject(document.endpoints) ? document.endpoints : {}), sharedInbox: `${probe.origin}/inbox` };
+  document.endpoints = {
+    ...(isObject(document.endpoints) ? document.endpoints : {}),
+    sharedInbox: `${probe.origin}/inbox`,
+  };
   if ("sharedInbox" in document) document.sharedInbox = `${probe.origin}/inbox`;
   probe.host(document);
   for (const field of ["outbox", "followers", "following", "featured"]) {
     const collection = idOf(document[field]);
     if (collection?.startsWith(`${probe.origin}/`)) {
       // An empty collection unless the capture holds the real one (hosted later, overriding this).
-      probe.host({ "@context": AS_CONTEXT, id: collection, type: "OrderedCollection", totalItems: 0, orderedItems: [] });
+      probe.host({
+        "@context": AS_CONTEXT,
+        id: collection,
+        type: "OrderedCollection",
+        totalItems: 0,
+        orderedItems: [],
+      });
     }
   }
   return { capturedId, id, key: { keyId, privateKey: pair.privateKey, algorithm: "rsa-sha256" }, document };
@@ -225,7 +242,11 @@ async function hostActor(probe: Probe, rewriter: Rewriter, capturedId: string, o
 function hostDocument(probe: Probe, document: Json, context: unknown): void {
   const id = idOf(document);
   if (!id?.startsWith(`${probe.origin}/`) || id.includes("#")) return;
-  probe.host(document["@context"] === undefined && context !== undefined ? { "@context": context, ...document } : document);
+  probe.host(
+    document["@context"] === undefined && context !== undefined
+      ? { "@context": context, ...document }
+      : document,
+  );
 }
 
 /** Hosts what a delivery embeds (activity, object, inner object) as the sender would serve it. */
@@ -285,7 +306,9 @@ export async function replayCapture(options: ReplayOptions): Promise<ReplayRepor
   }
   // 2. Every other URL of the receiver, and every URL of the senders, moves under the probe.
   if (plan.receiverOrigin) rules.push({ from: plan.receiverOrigin, to: `${base}/0`, match: "prefix" });
-  plan.senderOrigins.forEach((origin, i) => rules.push({ from: origin, to: `${base}/${i + 1}`, match: "prefix" }));
+  for (const [i, origin] of plan.senderOrigins.entries()) {
+    rules.push({ from: origin, to: `${base}/${i + 1}`, match: "prefix" });
+  }
   const rewriter = createRewriter(rules);
 
   // 3. Senders' actors, with fresh keys, then every other document the capture holds.
@@ -355,14 +378,18 @@ export async function replayCapture(options: ReplayOptions): Promise<ReplayRepor
   }
 
   async function replayOne(delivery: CaptureDelivery, step: Step): Promise<ActivityReport> {
-    if (!delivery.activity) return skipped(step, "the captured body is not a JSON object, so there is nothing to re-sign");
+    if (!delivery.activity)
+      return skipped(step, "the captured body is not a JSON object, so there is nothing to re-sign");
     const activity = rewriter.rewrite(delivery.activity);
     const notes: string[] = [];
     const removed = stripSignatures(activity);
     if (removed.length > 0) notes.push(`removed ${removed.join(" and ")} (signed over the original bytes)`);
     const signer = actors.get(idOf(activity.actor) ?? "");
     if (!signer) {
-      return skipped(step, `the activity's actor ${idOf(delivery.activity.actor) ?? "(none)"} is not one of the capture's senders`);
+      return skipped(
+        step,
+        `the activity's actor ${idOf(delivery.activity.actor) ?? "(none)"} is not one of the capture's senders`,
+      );
     }
     const observer = observerFor(delivery, activity);
     hostEmbedded(probe, activity);
@@ -373,20 +400,40 @@ export async function replayCapture(options: ReplayOptions): Promise<ReplayRepor
     if (step.type === "Accept" || step.type === "Reject") {
       notes.push(...(await reconcileFollowAnswer(activity, observer)));
     }
-    const before = await ctx.driver.receivedPost(observer, step.replayedObjectId ?? "").catch(() => null);
+    const before = step.replayedObjectId
+      ? await ctx.driver.receivedPost(observer, step.replayedObjectId).catch(() => null)
+      : null;
     const inbox = await inboxFor(delivery, activity, observer);
     let delivered: ActivityReport["replayed"];
     try {
-      const result = await deliverSigned(http, inbox, activity, signer.key, { firstKnock: "draft-cavage-12" });
-      delivered = { inbox, status: result.response.status, scheme: result.scheme, body: result.response.text().slice(0, 500) };
+      const result = await deliverSigned(http, inbox, activity, signer.key, {
+        firstKnock: "draft-cavage-12",
+      });
+      delivered = {
+        inbox,
+        status: result.response.status,
+        scheme: result.scheme,
+        body: result.response.text().slice(0, 500),
+      };
     } catch (error) {
       delivered = { inbox, error: error instanceof Error ? error.message : String(error) };
     }
-    if (step.replayedObjectId && step.objectId && (step.postLike || step.type === "Delete" || step.innerType === "Delete")) {
+    if (
+      step.replayedObjectId &&
+      step.objectId &&
+      (step.postLike || step.type === "Delete" || step.innerType === "Delete")
+    ) {
       const existing = touched.get(step.objectId);
       touched.set(step.objectId, { account: observer, objectType: existing?.objectType ?? step.objectType });
     }
-    const report = await observeActivity(ctx, { step, activity, account: observer, before, delivered, notes });
+    const report = await observeActivity(ctx, {
+      step,
+      activity,
+      account: observer,
+      before,
+      delivered,
+      notes,
+    });
     return report;
   }
 
@@ -418,12 +465,16 @@ export async function replayCapture(options: ReplayOptions): Promise<ReplayRepor
       );
     } catch (error) {
       if (!(error instanceof WaitTimeoutError)) throw error;
-      return [`${target.id} never sent a Follow of the replayed actor, so the ${typeOf(activity)} names the captured Follow`];
+      return [
+        `${target.id} never sent a Follow of the replayed actor, so the ${typeOf(activity)} names the captured Follow`,
+      ];
     }
     const ours = entry.activity!;
     const { "@context": _context, ...embedded } = ours;
     activity.object = isObject(follow) ? embedded : idOf(ours);
-    return [`${typeOf(activity)} answers ${target.id}'s own Follow ${idOf(ours) ?? ""} (the captured Follow was the receiver's)`];
+    return [
+      `${typeOf(activity)} answers ${target.id}'s own Follow ${idOf(ours) ?? ""} (the captured Follow was the receiver's)`,
+    ];
   }
 
   /** The account that receives (and observes) a delivery. */
@@ -448,7 +499,8 @@ export async function replayCapture(options: ReplayOptions): Promise<ReplayRepor
     const endpoints = isObject(document.endpoints) ? document.endpoints : {};
     const personal = idOf(document.inbox);
     const shared = idOf(endpoints.sharedInbox);
-    const chosen = delivery.recipient === "shared" || !delivery.recipient ? (shared ?? personal) : (personal ?? shared);
+    const chosen =
+      delivery.recipient === "shared" || !delivery.recipient ? (shared ?? personal) : (personal ?? shared);
     if (!chosen) throw new Error(`${target.id} serves no inbox for ${observer.actorId}`);
     return chosen;
   }

@@ -316,6 +316,12 @@ function sha256(text: string): string {
   return `'sha256-${createHash("sha256").update(text, "utf8").digest("base64")}'`;
 }
 
+/** Issue 10: a link to the support tables (support.html beside the dashboard) when the run has them. */
+function supportLink(results: RunResults): string {
+  if (!results.cells.some((c) => c.support !== undefined)) return "";
+  return '<nav class="support-link"><a href="support.html">Support tables: what each receiver made of every input variant</a></nav>\n';
+}
+
 /** Renders the dashboard of one run (or a run picker over several, the last shown first). */
 export function renderDashboard(runs: RunResults[] | RunResults, options: DashboardOptions = {}): string {
   const data = buildDashboardData(runs, options);
@@ -343,7 +349,7 @@ export function renderDashboard(runs: RunResults[] | RunResults, options: Dashbo
 <style>${assets.style}</style>
 </head>
 <body>
-<div id="app"><noscript><p class="noscript">This dashboard needs JavaScript. The same results are in summary.md and junit.xml next to this file.</p></noscript></div>
+${supportLink(latest)}<div id="app"><noscript><p class="noscript">This dashboard needs JavaScript. The same results are in summary.md and junit.xml next to this file.</p></noscript></div>
 ${dataElement(data, options.compressAbove ?? 2 * 1024 * 1024)}
 <script>${assets.script}</script>
 </body>

@@ -11,6 +11,7 @@ import type { RunResults } from "../core/model.ts";
 import { renderDashboard } from "./html.ts";
 import { renderJUnit } from "./junit.ts";
 import { renderMarkdown } from "./markdown.ts";
+import { type SupportReportPaths, writeSupportReports } from "./support-tables.ts";
 import { RESULTS_FILE, serializeResults, writeFileAtomic } from "./writer.ts";
 
 export { mergeResults } from "./merge.ts";
@@ -37,6 +38,8 @@ export interface WrittenReports {
   junit: string;
   summary: string;
   dashboard: string;
+  /** support.html, support.json and support.md, when the run has support cells (issue 10). */
+  support?: SupportReportPaths;
 }
 
 /** File names inside a report directory. */
@@ -74,5 +77,8 @@ export async function writeReports(
     jobs.push(writeFileAtomic(written.results, serializeResults(results)));
   }
   await Promise.all(jobs);
+  // Issue 10: the support tables, when the run has support-suite cells.
+  const support = await writeSupportReports(runDir, results, options.baseline ? { previous: options.baseline } : {});
+  if (support !== undefined) written.support = support;
   return written;
 }

@@ -32,21 +32,35 @@ const component = fc.oneof(
   fc.string({ maxLength: 12 }),
 );
 const sfComponent = fc.oneof(
-  fc.constantFrom('"@method"', '"@target-uri"', '"@authority"', '"@path"', '"content-digest"', '"date"', '"host"'),
+  fc.constantFrom(
+    '"@method"',
+    '"@target-uri"',
+    '"@authority"',
+    '"@path"',
+    '"content-digest"',
+    '"date"',
+    '"host"',
+  ),
   fc.string({ maxLength: 12 }).map((s) => JSON.stringify(s)),
 );
 const quoted = (s: string) => `"${s.replace(/["\\]/g, "")}"`;
 
 /** A cavage Signature value built from plausible and arbitrary parts. */
 const cavageSignature = fc
-  .record({
-    keyId: fc.oneof(fc.constant(KEY_ID), fc.string({ maxLength: 40 })),
-    algorithm: fc.oneof(fc.constantFrom("rsa-sha256", "hs2019", "ed25519", "rsa-sha512", "hmac-sha256"), fc.string({ maxLength: 10 })),
-    headers: fc.array(component, { maxLength: 6 }).map((c) => c.join(" ")),
-    signature: fc.oneof(base64, fc.string({ maxLength: 60 })),
-    created: fc.oneof(fc.integer(), fc.string({ maxLength: 6 })),
-    expires: fc.oneof(fc.integer(), fc.double().map(String)),
-  }, { requiredKeys: [] })
+  .record(
+    {
+      keyId: fc.oneof(fc.constant(KEY_ID), fc.string({ maxLength: 40 })),
+      algorithm: fc.oneof(
+        fc.constantFrom("rsa-sha256", "hs2019", "ed25519", "rsa-sha512", "hmac-sha256"),
+        fc.string({ maxLength: 10 }),
+      ),
+      headers: fc.array(component, { maxLength: 6 }).map((c) => c.join(" ")),
+      signature: fc.oneof(base64, fc.string({ maxLength: 60 })),
+      created: fc.oneof(fc.integer(), fc.string({ maxLength: 6 })),
+      expires: fc.oneof(fc.integer(), fc.double().map(String)),
+    },
+    { requiredKeys: [] },
+  )
   .map((params) =>
     Object.entries(params)
       .map(([k, v]) => (typeof v === "number" ? `${k}=${v}` : `${k}=${quoted(String(v))}`))
@@ -56,23 +70,39 @@ const cavageSignature = fc
 /** An RFC 9421 Signature-Input / Signature pair built from plausible and arbitrary parts. */
 const rfc9421Fields = fc
   .record({
-    labels: fc.array(fc.oneof(fc.constantFrom("sig1", "sig2"), fc.stringMatching(/^[a-z][a-z0-9]{0,5}$/)), { minLength: 1, maxLength: 2 }),
+    labels: fc.array(fc.oneof(fc.constantFrom("sig1", "sig2"), fc.stringMatching(/^[a-z][a-z0-9]{0,5}$/)), {
+      minLength: 1,
+      maxLength: 2,
+    }),
     components: fc.array(sfComponent, { maxLength: 5 }),
-    created: fc.oneof(fc.integer({ min: 0, max: 4_000_000_000 }), fc.constant(Math.floor(NOW.getTime() / 1000))),
+    created: fc.oneof(
+      fc.integer({ min: 0, max: 4_000_000_000 }),
+      fc.constant(Math.floor(NOW.getTime() / 1000)),
+    ),
     keyid: fc.oneof(fc.constant(KEY_ID), fc.string({ maxLength: 30 })),
-    alg: fc.oneof(fc.constantFrom("rsa-v1_5-sha256", "rsa-pss-sha512", "ed25519", "hmac-sha256"), fc.string({ maxLength: 10 })),
+    alg: fc.oneof(
+      fc.constantFrom("rsa-v1_5-sha256", "rsa-pss-sha512", "ed25519", "hmac-sha256"),
+      fc.string({ maxLength: 10 }),
+    ),
     signature: base64,
     junk: fc.string({ maxLength: 20 }),
   })
   .map(({ labels, components, created, keyid, alg, signature, junk }) => ({
     input: labels
-      .map((l) => `${l}=(${components.join(" ")});created=${created};keyid=${quoted(keyid)};alg=${quoted(alg)}`)
+      .map(
+        (l) => `${l}=(${components.join(" ")});created=${created};keyid=${quoted(keyid)};alg=${quoted(alg)}`,
+      )
       .join(", "),
     signature: `${labels.map((l) => `${l}=:${signature}:`).join(", ")}${junk ? `, ${junk}` : ""}`,
   }));
 
 const digestValue = fc.oneof(
-  fc.constantFrom("SHA-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", "sha-256=", "SHA-512=abc", "constructor=abc"),
+  fc.constantFrom(
+    "SHA-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+    "sha-256=",
+    "SHA-512=abc",
+    "constructor=abc",
+  ),
   base64.map((b) => `SHA-256=${b}`),
   fc.string({ maxLength: 60 }),
 );
@@ -85,15 +115,24 @@ const contentDigestValue = fc.oneof(
 const request = fc.record({
   method: fc.oneof(fc.constantFrom("POST", "GET", "post"), fc.string({ maxLength: 6 })),
   url: fc.oneof(fc.constant("https://b.test/inbox"), fc.webUrl(), fc.string({ maxLength: 30 })),
-  body: fc.option(fc.oneof(fc.string({ maxLength: 200 }), fc.uint8Array({ maxLength: 200 })), { nil: undefined }),
+  body: fc.option(fc.oneof(fc.string({ maxLength: 200 }), fc.uint8Array({ maxLength: 200 })), {
+    nil: undefined,
+  }),
   headers: fc.record(
     {
       signature: fc.oneof(cavageSignature, fc.string({ maxLength: 100 })),
-      authorization: fc.oneof(cavageSignature.map((s) => `Signature ${s}`), fc.string({ maxLength: 60 })),
+      authorization: fc.oneof(
+        cavageSignature.map((s) => `Signature ${s}`),
+        fc.string({ maxLength: 60 }),
+      ),
       "signature-input": fc.string({ maxLength: 100 }),
       digest: digestValue,
       "content-digest": contentDigestValue,
-      date: fc.oneof(fc.constant(NOW.toUTCString()), fc.date().map((d) => (Number.isNaN(d.getTime()) ? "x" : d.toUTCString())), fc.string({ maxLength: 30 })),
+      date: fc.oneof(
+        fc.constant(NOW.toUTCString()),
+        fc.date().map((d) => (Number.isNaN(d.getTime()) ? "x" : d.toUTCString())),
+        fc.string({ maxLength: 30 }),
+      ),
       host: fc.oneof(fc.constant("b.test"), fc.string({ maxLength: 20 })),
       "Content-Type": fc.string({ maxLength: 30 }),
     },
@@ -118,7 +157,10 @@ describe("signature parsing and verification under fuzzing", () => {
   it(
     "arbitrary header strings never throw and never verify",
     async () => {
-      await fc.assert(fc.asyncProperty(request, (req) => expectRejected(req)), fuzzParameters());
+      await fc.assert(
+        fc.asyncProperty(request, (req) => expectRejected(req)),
+        fuzzParameters(),
+      );
     },
     fuzzTimeout(10),
   );
@@ -126,7 +168,10 @@ describe("signature parsing and verification under fuzzing", () => {
   it(
     "structured RFC 9421 fields with random signatures never throw and never verify",
     async () => {
-      await fc.assert(fc.asyncProperty(rfc9421Request, (req) => expectRejected(req)), fuzzParameters());
+      await fc.assert(
+        fc.asyncProperty(rfc9421Request, (req) => expectRejected(req)),
+        fuzzParameters(),
+      );
     },
     fuzzTimeout(10),
   );
@@ -140,13 +185,23 @@ describe("signature parsing and verification under fuzzing", () => {
           // Only what each scheme covers: cavage signs host, date and digest; RFC 9421 the
           // content-digest, and its parameters live in Signature-Input.
           fc.oneof(
-            fc.tuple(fc.constant("draft-cavage-12" as const), fc.constantFrom("signature", "date", "digest", "host")),
-            fc.tuple(fc.constant("rfc9421" as const), fc.constantFrom("signature", "content-digest", "signature-input")),
+            fc.tuple(
+              fc.constant("draft-cavage-12" as const),
+              fc.constantFrom("signature", "date", "digest", "host"),
+            ),
+            fc.tuple(
+              fc.constant("rfc9421" as const),
+              fc.constantFrom("signature", "content-digest", "signature-input"),
+            ),
           ),
           fc.string({ minLength: 1, maxLength: 40 }),
           async ([scheme, header], replacement) => {
             const url = "https://b.test/inbox";
-            const signed = signRequest({ method: "POST", url, headers: {}, body }, { keyId: KEY_ID, privateKey: pair.privateKey, algorithm: "rsa-sha256" }, { scheme, now: NOW });
+            const signed = signRequest(
+              { method: "POST", url, headers: {}, body },
+              { keyId: KEY_ID, privateKey: pair.privateKey, algorithm: "rsa-sha256" },
+              { scheme, now: NOW },
+            );
             const original = signed[header];
             fc.pre(original !== undefined && original !== replacement);
             const tampered = { ...signed, [header]: replacement };
@@ -158,8 +213,14 @@ describe("signature parsing and verification under fuzzing", () => {
       // Control: untampered, the same set-up verifies (so the rejections above mean something).
       const url = "https://b.test/inbox";
       for (const scheme of ["draft-cavage-12", "rfc9421"] as const) {
-        const headers = signRequest({ method: "POST", url, headers: {}, body }, { keyId: KEY_ID, privateKey: pair.privateKey, algorithm: "rsa-sha256" }, { scheme, now: NOW });
-        expect((await verifyRequest({ method: "POST", url, headers, body }, resolver, { now: NOW })).ok).toBe(true);
+        const headers = signRequest(
+          { method: "POST", url, headers: {}, body },
+          { keyId: KEY_ID, privateKey: pair.privateKey, algorithm: "rsa-sha256" },
+          { scheme, now: NOW },
+        );
+        expect((await verifyRequest({ method: "POST", url, headers, body }, resolver, { now: NOW })).ok).toBe(
+          true,
+        );
       }
     },
     fuzzTimeout(10),
@@ -171,12 +232,18 @@ describe("signature parsing and verification under fuzzing", () => {
       fc.assert(
         fc.property(
           fc.oneof(cavageSignature, fc.string({ maxLength: 200 })),
-          fc.oneof(rfc9421Fields, fc.record({ input: fc.string({ maxLength: 100 }), signature: fc.string({ maxLength: 100 }) })),
+          fc.oneof(
+            rfc9421Fields,
+            fc.record({ input: fc.string({ maxLength: 100 }), signature: fc.string({ maxLength: 100 }) }),
+          ),
           digestValue,
           contentDigestValue,
           fc.option(fc.string({ maxLength: 100 }), { nil: undefined }),
           (cavage, fields, digest, contentDigest, body) => {
-            for (const parse of [() => parseCavageSignature(cavage), () => parseRfc9421Signatures(fields.input, fields.signature)]) {
+            for (const parse of [
+              () => parseCavageSignature(cavage),
+              () => parseRfc9421Signatures(fields.input, fields.signature),
+            ]) {
               try {
                 parse();
               } catch (error) {

@@ -77,7 +77,14 @@ const TYPES = [
 
 const iri = fc.oneof(
   fc.webUrl({ withFragments: true, withQueryParameters: true }),
-  fc.constantFrom(`${AS_CONTEXT}#Public`, "as:Public", "Public", "", "acct:alice@a.test", "https://a.test/users/alice"),
+  fc.constantFrom(
+    `${AS_CONTEXT}#Public`,
+    "as:Public",
+    "Public",
+    "",
+    "acct:alice@a.test",
+    "https://a.test/users/alice",
+  ),
   fc.string({ maxLength: 40 }),
 );
 
@@ -98,11 +105,19 @@ const date = fc.oneof(
 
 const text = fc.oneof(
   fc.string({ maxLength: 60 }),
-  fc.constantFrom("<p>hi <a href='https://x.test'>x</a></p>", "<script>alert(1)</script>", "\u0000\uFFFF\uD800"),
+  fc.constantFrom(
+    "<p>hi <a href='https://x.test'>x</a></p>",
+    "<script>alert(1)</script>",
+    "\u0000\uFFFF\uD800",
+  ),
 );
 
 /** A reference that does not nest: an IRI, an id-only object, or a short list of those. */
-const flat = fc.oneof(iri, fc.record({ id: iri, type: fc.constantFrom(...TYPES) }), fc.array(iri, { maxLength: 3 }));
+const flat = fc.oneof(
+  iri,
+  fc.record({ id: iri, type: fc.constantFrom(...TYPES) }),
+  fc.array(iri, { maxLength: 3 }),
+);
 
 const as2 = fc.letrec((tie) => ({
   // Nesting is capped (maxDepth) so documents stay a few kB and each run a few ms.
@@ -116,7 +131,11 @@ const as2 = fc.letrec((tie) => ({
     {
       "@context": context,
       id: iri,
-      type: fc.oneof(fc.constantFrom(...TYPES), fc.array(fc.constantFrom(...TYPES), { maxLength: 2 }), fc.string()),
+      type: fc.oneof(
+        fc.constantFrom(...TYPES),
+        fc.array(fc.constantFrom(...TYPES), { maxLength: 2 }),
+        fc.string(),
+      ),
       actor: tie("ref"),
       object: tie("ref"),
       target: flat,
@@ -128,9 +147,13 @@ const as2 = fc.letrec((tie) => ({
       audience: flat,
       inReplyTo: flat,
       content: text,
-      contentMap: fc.dictionary(fc.oneof(fc.constantFrom("en", "de-CH", "zz-ZZZZ-x"), fc.string({ maxLength: 6 })), text, {
-        maxKeys: 3,
-      }),
+      contentMap: fc.dictionary(
+        fc.oneof(fc.constantFrom("en", "de-CH", "zz-ZZZZ-x"), fc.string({ maxLength: 6 })),
+        text,
+        {
+          maxKeys: 3,
+        },
+      ),
       name: text,
       summary: text,
       published: date,
@@ -147,17 +170,30 @@ const as2 = fc.letrec((tie) => ({
       preferredUsername: fc.string({ maxLength: 20 }),
       publicKey: fc.oneof(
         flat,
-        fc.record({ id: iri, owner: iri, publicKeyPem: fc.oneof(fc.string(), fc.constant("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----")) }),
+        fc.record({
+          id: iri,
+          owner: iri,
+          publicKeyPem: fc.oneof(
+            fc.string(),
+            fc.constant("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----"),
+          ),
+        }),
       ),
       orderedItems: fc.array(flat, { maxLength: 3 }),
       totalItems: fc.oneof(fc.integer(), fc.double(), fc.string({ maxLength: 4 })),
       sensitive: fc.oneof(fc.boolean(), fc.string({ maxLength: 4 })),
-      mediaType: fc.oneof(fc.constantFrom("image/png", "audio/ogg", "text/html", "application/x-unknown"), fc.string({ maxLength: 10 })),
+      mediaType: fc.oneof(
+        fc.constantFrom("image/png", "audio/ogg", "text/html", "application/x-unknown"),
+        fc.string({ maxLength: 10 }),
+      ),
       href: iri,
       subject: fc.string({ maxLength: 30 }),
-      links: fc.array(fc.record({ rel: fc.string({ maxLength: 20 }), type: fc.string({ maxLength: 20 }), href: iri }), {
-        maxLength: 3,
-      }),
+      links: fc.array(
+        fc.record({ rel: fc.string({ maxLength: 20 }), type: fc.string({ maxLength: 20 }), href: iri }),
+        {
+          maxLength: 3,
+        },
+      ),
     },
     { requiredKeys: [] },
   ),
@@ -165,7 +201,10 @@ const as2 = fc.letrec((tie) => ({
 
 /** An AS2-shaped document with a few arbitrary members mixed in. */
 const as2Document = fc
-  .tuple(as2.object, fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }))
+  .tuple(
+    as2.object,
+    fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }),
+  )
   .map(([doc, extra]) => ({ ...extra, ...doc }));
 
 const headerName = fc.oneof(
@@ -188,8 +227,14 @@ const headerValue = fc.oneof(
 const validationContext = fc.record(
   {
     headers: fc.dictionary(headerName, headerValue, { maxKeys: 5 }),
-    body: fc.oneof(fc.string({ maxLength: 200 }), fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v) ?? "")),
-    origin: fc.oneof(fc.webUrl().map((u) => new URL(u).origin), fc.string({ maxLength: 20 })),
+    body: fc.oneof(
+      fc.string({ maxLength: 200 }),
+      fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v) ?? ""),
+    ),
+    origin: fc.oneof(
+      fc.webUrl().map((u) => new URL(u).origin),
+      fc.string({ maxLength: 20 }),
+    ),
     delivered: fc.boolean(),
     kind: fc.oneof(fc.constantFrom(...KINDS), fc.string({ maxLength: 8 })),
   },
@@ -216,10 +261,19 @@ describe("validate() under fuzzing", () => {
     "arbitrary JavaScript values (not JSON) never throw",
     async () => {
       await fc.assert(
-        fc.asyncProperty(fc.anything({ withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true }), async (value) => {
-          const findings = await validate(value);
-          expectWellFormed(findings);
-        }),
+        fc.asyncProperty(
+          fc.anything({
+            withBigInt: true,
+            withDate: true,
+            withMap: true,
+            withSet: true,
+            withTypedArray: true,
+          }),
+          async (value) => {
+            const findings = await validate(value);
+            expectWellFormed(findings);
+          },
+        ),
         fuzzParameters(),
       );
     },
@@ -246,11 +300,15 @@ describe("validate() under fuzzing", () => {
     "an arbitrary context object (wrong types included) never throws",
     async () => {
       await fc.assert(
-        fc.asyncProperty(fc.jsonValue({ maxDepth: 3 }), fc.anything({ maxDepth: 2 }), async (document, ctx) => {
-          // The validator is also called from plain JavaScript: any context must be survived.
-          const findings = await validate(document, ctx as Parameters<typeof validate>[1]);
-          expectWellFormed(findings);
-        }),
+        fc.asyncProperty(
+          fc.jsonValue({ maxDepth: 3 }),
+          fc.anything({ maxDepth: 2 }),
+          async (document, ctx) => {
+            // The validator is also called from plain JavaScript: any context must be survived.
+            const findings = await validate(document, ctx as Parameters<typeof validate>[1]);
+            expectWellFormed(findings);
+          },
+        ),
         fuzzParameters(),
       );
     },

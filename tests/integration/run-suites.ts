@@ -59,6 +59,8 @@ export async function runSuites(options: RunSuitesOptions): Promise<SuitesOutcom
       outDir: "reports",
       runtime: options.runtime ?? "process",
       images: {},
+      screenshots: false,
+      allure: false,
     },
     { runId: `${options.runIdPrefix ?? "test"}-${Date.now()}` },
   );

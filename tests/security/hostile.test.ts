@@ -92,11 +92,36 @@ interface ClientCase {
 }
 
 const CLIENT_CASES: ClientCase[] = [
-  { attack: "slow-headers", code: "timeout", stage: "request", limit: (ms) => new RegExp(`took longer than ${ms} ms`) },
-  { attack: "slow-body", code: "timeout", stage: "request", limit: (ms) => new RegExp(`took longer than ${ms} ms`) },
-  { attack: "endless", code: "too-large", stage: "request", limit: () => /response body exceeds the limit of 5242880 bytes/ },
-  { attack: "huge", code: "too-large", stage: "request", limit: () => /response body exceeds the limit of 5242880 bytes/ },
-  { attack: "redirect-loop", code: "too-many-redirects", stage: "request", limit: () => /more than 3 redirects/ },
+  {
+    attack: "slow-headers",
+    code: "timeout",
+    stage: "request",
+    limit: (ms) => new RegExp(`took longer than ${ms} ms`),
+  },
+  {
+    attack: "slow-body",
+    code: "timeout",
+    stage: "request",
+    limit: (ms) => new RegExp(`took longer than ${ms} ms`),
+  },
+  {
+    attack: "endless",
+    code: "too-large",
+    stage: "request",
+    limit: () => /response body exceeds the limit of 5242880 bytes/,
+  },
+  {
+    attack: "huge",
+    code: "too-large",
+    stage: "request",
+    limit: () => /response body exceeds the limit of 5242880 bytes/,
+  },
+  {
+    attack: "redirect-loop",
+    code: "too-many-redirects",
+    stage: "request",
+    limit: () => /more than 3 redirects/,
+  },
   {
     attack: "redirect-off-run",
     code: "forbidden-host",
@@ -118,9 +143,24 @@ const CLIENT_CASES: ClientCase[] = [
     limit: () => /only http and https URLs can be fetched/,
     names: () => "file:///etc/passwd",
   },
-  { attack: "json-bomb", code: "json-too-deep", stage: "json", limit: () => /nests deeper than the limit of 64 levels/ },
-  { attack: "json-bomb-object", code: "json-too-deep", stage: "json", limit: () => /nests deeper than the limit of 64 levels/ },
-  { attack: "invalid-utf8", code: "invalid-json", stage: "json", limit: () => /invalid UTF-8 at byte 193 of \d+/ },
+  {
+    attack: "json-bomb",
+    code: "json-too-deep",
+    stage: "json",
+    limit: () => /nests deeper than the limit of 64 levels/,
+  },
+  {
+    attack: "json-bomb-object",
+    code: "json-too-deep",
+    stage: "json",
+    limit: () => /nests deeper than the limit of 64 levels/,
+  },
+  {
+    attack: "invalid-utf8",
+    code: "invalid-json",
+    stage: "json",
+    limit: () => /invalid UTF-8 at byte 193 of \d+/,
+  },
   // undici's request API does not inflate: the bomb stays 64 KiB of gzip, which is not JSON.
   { attack: "gzip-bomb", code: "invalid-json", stage: "json", limit: () => /invalid UTF-8 at byte 1 of \d+/ },
   {
@@ -157,7 +197,11 @@ beforeAll(async () => {
   http = createHttpClient({ allowHosts, timeoutMs: TIMEOUT_MS });
   runHttp = createHttpClient({ allowHosts, timeoutMs: RUN_TIMEOUT_MS });
   // Warm the validator up (schemas, contexts), so its first run does not stall the cells' event loop.
-  await validate({ "@context": "https://www.w3.org/ns/activitystreams", type: "Note", id: `${server.origin}/n` });
+  await validate({
+    "@context": "https://www.w3.org/ns/activitystreams",
+    type: "Note",
+    id: `${server.origin}/n`,
+  });
   workDir = await mkdtemp(join(tmpdir(), "fedicheck-hostile-"));
 });
 
@@ -177,7 +221,9 @@ describe("the HTTP client against each attack", () => {
       const before = process.memoryUsage();
       const started = Date.now();
       const error = await clientError(async () => {
-        const response = await http.request(server.url(c.attack), { headers: { accept: "application/activity+json" } });
+        const response = await http.request(server.url(c.attack), {
+          headers: { accept: "application/activity+json" },
+        });
         expect(c.stage).toBe("json"); // a request-stage attack must not get this far
         return response.json();
       });
@@ -264,7 +310,9 @@ describe("key resolution and signature verification against the attacks", () => 
     const actor = (await http.request(server.url("offsite-key"))).json() as { publicKey: { id: string } };
     const keys = resolver();
     expect(await keys.resolve(actor.publicKey.id)).toBeNull();
-    expect(keys.failureReason(actor.publicKey.id)).toMatch(/not in the allowed hosts.*no connection was made/);
+    expect(keys.failureReason(actor.publicKey.id)).toMatch(
+      /not in the allowed hosts.*no connection was made/,
+    );
     // A signature naming that keyId does not verify.
     const url = `${probe.origin}/inbox`;
     const headers = signRequest(
@@ -280,7 +328,9 @@ describe("key resolution and signature verification against the attacks", () => 
     const keys = resolver();
     const keyId = `${server.url("foreign-id")}#main-key`;
     expect(await keys.resolve(keyId)).toBeNull();
-    expect(keys.failureReason(keyId)).toMatch(/whose id http:\/\/127\.0\.0\.9:\d+\/users\/foreign-id is on another origin/);
+    expect(keys.failureReason(keyId)).toMatch(
+      /whose id http:\/\/127\.0\.0\.9:\d+\/users\/foreign-id is on another origin/,
+    );
   });
 
   it("orphan-key: a key document claiming an owner that does not list it is rejected (SIG-04b)", async () => {
@@ -289,7 +339,9 @@ describe("key resolution and signature verification against the attacks", () => 
     const headers = signRequest({ method: "POST", url, headers: {}, body }, server.orphanKey);
     const verdict = await verifyRequest({ method: "POST", url, headers, body }, resolver());
     expect(verdict.ok).toBe(false);
-    expect(verdict.reason).toMatch(/claims owner .*\/users\/honest, but that actor's document does not list the key/);
+    expect(verdict.reason).toMatch(
+      /claims owner .*\/users\/honest, but that actor's document does not list the key/,
+    );
   });
 
   it("honest (control): the same set-up verifies a well-formed signature", async () => {
@@ -320,7 +372,9 @@ describe("links that point off the run", () => {
 
   it("the allow-list is per port: another service on the target's own host is refused too", async () => {
     const other = await startHostileServer({ offRunOrigin: sameHostOtherPort.origin });
-    const client = createHttpClient({ allowHosts: allowListFor([{ id: "other", origin: other.origin }], probe) });
+    const client = createHttpClient({
+      allowHosts: allowListFor([{ id: "other", origin: other.origin }], probe),
+    });
     try {
       const error = await clientError(() => client.request(other.url("redirect-off-run")));
       expect(error.code).toBe("forbidden-host");
@@ -355,7 +409,9 @@ const fetchAndParse: Scenario = {
   checks: ["HOSTILE-01"],
   async run(ctx) {
     const account = await ctx.account(ctx.receiver, "x");
-    const response = await ctx.http.request(account.actorId, { headers: { accept: "application/activity+json" } });
+    const response = await ctx.http.request(account.actorId, {
+      headers: { accept: "application/activity+json" },
+    });
     const document = response.json() as Record<string, unknown>;
     // Follow the actor's links, as a server delivering to it would.
     for (const name of ["inbox", "followers"]) {
@@ -468,7 +524,9 @@ describe("cells run against the attacks", () => {
     const targets = [byAttack("offsite-links")];
     const [cell] = await run([fetchAndParse], targets);
     expect(cell).toMatchObject({ verdict: "errored", blame: "target" });
-    expect(cell?.message).toMatch(/^target hostile-offsite-links broke the run's allow-list \(forbidden-host\)/);
+    expect(cell?.message).toMatch(
+      /^target hostile-offsite-links broke the run's allow-list \(forbidden-host\)/,
+    );
     expect(offRun.connections()).toBe(0);
   });
 
@@ -493,7 +551,9 @@ describe("cells run against the attacks", () => {
     // Collections off the run: refused when followed (DSC-ACT-03), after the checks already decided.
     expect(of("hostile-offsite-links", "DSC-ACT-02")?.verdict).toBe("passed");
     expect(of("hostile-offsite-links", "DSC-ACT-03")).toMatchObject({ verdict: "errored", blame: "target" });
-    expect(of("hostile-offsite-links", "DSC-ACT-03")?.message).toMatch(/forbidden-host.*no connection was made/);
+    expect(of("hostile-offsite-links", "DSC-ACT-03")?.message).toMatch(
+      /forbidden-host.*no connection was made/,
+    );
     // A bomb inside the actor is reported, and the evidence keeps it only to a safe depth.
     const bomb = of("hostile-json-bomb", "DSC-ACT-02");
     expect(bomb?.verdict).not.toBe("errored");

@@ -38,7 +38,9 @@ const PRIVATE_KEY_PEM = generateKeyPairSync("rsa", { modulusLength: 1024 })
   .privateKey.export({ type: "pkcs8", format: "pem" })
   .toString();
 // Never registered: must be caught by shape alone.
-const UNREGISTERED_PEM = generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+const UNREGISTERED_PEM = generateKeyPairSync("ed25519")
+  .privateKey.export({ type: "pkcs8", format: "pem" })
+  .toString();
 const JWT = `eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ${hex(8)}In0.${hex(16)}`;
 const BASIC = Buffer.from(`alice:${PASSWORD}`).toString("base64");
 
@@ -47,7 +49,17 @@ function forbidden(): string[] {
   const pemLines = [PRIVATE_KEY_PEM, UNREGISTERED_PEM].flatMap((pem) =>
     pem.split("\n").filter((line) => line.length >= 16 && !line.startsWith("-----")),
   );
-  return [CONTROL_TOKEN, API_TOKEN, PASSWORD, COOKIE, JWT, BASIC, "PRIVATE KEY", ...pemLines, ...registeredSecrets()];
+  return [
+    CONTROL_TOKEN,
+    API_TOKEN,
+    PASSWORD,
+    COOKIE,
+    JWT,
+    BASIC,
+    "PRIVATE KEY",
+    ...pemLines,
+    ...registeredSecrets(),
+  ];
 }
 
 const LEAK_CHECKS: CheckDefinition[] = ["LEAK-01", "LEAK-02", "LEAK-03"].map((id) => ({
@@ -71,8 +83,17 @@ const leaky: Scenario = {
     // 1. A real signed delivery from the probe to itself: its Signature must survive as evidence.
     const account = await ctx.account(ctx.receiver, "leaker");
     const actor = ctx.probeActor(account);
-    const note = { "@context": "https://www.w3.org/ns/activitystreams", id: ctx.probe.newId(), type: "Note", actor: actor.id };
-    const delivery = await ctx.probe.deliver(actor, actor.inbox, { ...note, type: "Create", object: ctx.probe.newId() });
+    const note = {
+      "@context": "https://www.w3.org/ns/activitystreams",
+      id: ctx.probe.newId(),
+      type: "Note",
+      actor: actor.id,
+    };
+    const delivery = await ctx.probe.deliver(actor, actor.inbox, {
+      ...note,
+      type: "Create",
+      object: ctx.probe.newId(),
+    });
     ctx.evidence("LEAK-01", deliveryEvidence("signed delivery", delivery));
     // 2. An API call with every kind of credential, in headers, URL and bodies.
     ctx.evidence("LEAK-01", {
@@ -99,14 +120,20 @@ const leaky: Scenario = {
     // 3. A view and a payload that carry a private key and the control token.
     ctx.view("LEAK-02", "driver view", { raw: { token: CONTROL_TOKEN, privateKeyPem: PRIVATE_KEY_PEM } });
     await ctx.validate("LEAK-02", "document", { ...note, content: `key follows ${UNREGISTERED_PEM}` });
-    ctx.evidence(undefined, { kind: "note", label: "note", text: `logged in as alice/${PASSWORD} with ${JWT}` });
+    ctx.evidence(undefined, {
+      kind: "note",
+      label: "note",
+      text: `logged in as alice/${PASSWORD} with ${JWT}`,
+    });
     // 4. A verdict whose texts hold secrets, then a failure so the target's log is attached.
     ctx.assert("LEAK-02", false, `compared with ${CONTROL_TOKEN}`, {
       expected: `password ${PASSWORD}`,
       observed: `Authorization: Bearer ${API_TOKEN}`,
     });
     // 5. A driver error quoting its credentials stops the cell: LEAK-01 and LEAK-03 end errored.
-    throw new Error(`driver call failed: POST /api/v1/statuses (Authorization: Bearer ${API_TOKEN}, token=${CONTROL_TOKEN})`);
+    throw new Error(
+      `driver call failed: POST /api/v1/statuses (Authorization: Bearer ${API_TOKEN}, token=${CONTROL_TOKEN})`,
+    );
   },
 };
 
@@ -153,7 +180,9 @@ describe("secrets in a run's output", () => {
       startedAt: new Date().toISOString(),
       // The run's header is written by the session: it must redact the command line the same way.
       command: redactText(command),
-      targets: [{ ...target, driver: undefined, logs: undefined }].map(({ driver: _d, logs: _l, ...info }) => info),
+      targets: [{ ...target, driver: undefined, logs: undefined }].map(
+        ({ driver: _d, logs: _l, ...info }) => info,
+      ),
       checks,
     });
     const outcome = await runCells({
@@ -173,10 +202,14 @@ describe("secrets in a run's output", () => {
     expect(validateResults(results).errors).toEqual([]);
     const leak = outcome.results.filter((r) => r.scenarioId === "leak.everywhere");
     expect(leak.map((r) => r.verdict)).toEqual(["errored", "failed", "errored"]);
-    expect(outcome.results.some((r) => r.scenarioId.startsWith("discovery.") && r.verdict === "passed")).toBe(true);
+    expect(outcome.results.some((r) => r.scenarioId.startsWith("discovery.") && r.verdict === "passed")).toBe(
+      true,
+    );
 
     const files = await readdir(runDir);
-    expect(files).toEqual(expect.arrayContaining(["results.json", "cells.jsonl", "junit.xml", "summary.md", "index.html"]));
+    expect(files).toEqual(
+      expect.arrayContaining(["results.json", "cells.jsonl", "junit.xml", "summary.md", "index.html"]),
+    );
     const secrets = forbidden();
     expect(secrets.length).toBeGreaterThan(10);
     for (const file of files) {
@@ -192,8 +225,11 @@ describe("secrets in a run's output", () => {
     expect(stored).toContain("[redacted]");
     expect(stored).toContain("[redacted: private key]");
     expect(stored).toContain("driver call failed: POST /api/v1/statuses (Authorization: Bearer [redacted]");
-    const signature = (leak[0]?.evidence.find((e) => e.label === "signed delivery") as { request?: { headers: Record<string, string> } })
-      ?.request?.headers.signature;
+    const signature = (
+      leak[0]?.evidence.find((e) => e.label === "signed delivery") as {
+        request?: { headers: Record<string, string> };
+      }
+    )?.request?.headers.signature;
     expect(signature).toMatch(/keyId="[^"]+",.*signature="[A-Za-z0-9+/=]{40,}"/);
     expect(stored).toContain(JSON.stringify(signature).slice(1, -1));
   });
