@@ -238,30 +238,47 @@ export class FedifyRefError extends Error {
   }
 }
 
+/** True for a connection closed under a request (not a timeout or an HTTP error). */
+function isSocketError(error: unknown): boolean {
+  const cause = error instanceof Error ? (error.cause as { code?: string } | undefined) : undefined;
+  return cause?.code === "UND_ERR_SOCKET" || cause?.code === "ECONNRESET";
+}
+
 /** Creates a driver for one fedify-ref target. */
 export function createFedifyRefDriver(options: FedifyRefDriverOptions): Driver & {
   /** Calls any control route (for tests and scenarios that need more than the Driver interface). */
   control(method: "GET" | "POST", route: string, body?: unknown): Promise<unknown>;
 } {
   const base = options.url.replace(/\/+$/, "");
+  // Idle connections are dropped well before the server's 5 s keep-alive ends, so a request never
+  // races the server closing the socket it reuses (seen under heavy load as "fetch failed").
   const ownAgent =
-    options.dispatcher === undefined && options.ca !== undefined
-      ? new Agent({ connect: { ca: options.ca } })
+    options.dispatcher === undefined
+      ? new Agent({
+          keepAliveTimeout: 1_000,
+          ...(options.ca !== undefined ? { connect: { ca: options.ca } } : {}),
+        })
       : undefined;
   const dispatcher = options.dispatcher ?? ownAgent;
   const timeoutMs = options.timeoutMs ?? 30_000;
   const implementation = options.implementation ?? "fedify-ref";
 
   async function control(method: "GET" | "POST", route: string, body?: unknown): Promise<unknown> {
-    const response = await undiciFetch(`${base}/_control/${route}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${options.token}`,
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      ...(dispatcher === undefined ? {} : { dispatcher }),
-      signal: AbortSignal.timeout(timeoutMs),
+    const send = () =>
+      undiciFetch(`${base}/_control/${route}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${options.token}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(dispatcher === undefined ? {} : { dispatcher }),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    // A GET reads state only, so one retry after a dropped connection is safe.
+    const response = await send().catch((error: unknown) => {
+      if (method === "GET" && isSocketError(error)) return send();
+      throw error;
     });
     const text = await response.text();
     let parsed: unknown;

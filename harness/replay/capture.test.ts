@@ -158,3 +158,13 @@ describe("writing", () => {
     expect(parseCapture(formatCapture(capture))).toEqual(capture);
   });
 });
+
+describe("FORMAT.md", () => {
+  it("shows a hand-made capture that reads", () => {
+    const doc = readFileSync(join(import.meta.dirname, "FORMAT.md"), "utf8");
+    const example = /```jsonl\n([\s\S]*?)```/.exec(doc)?.[1];
+    expect(example).toBeDefined();
+    const capture = parseCapture(example!, "FORMAT.md");
+    expect(deliveriesOf(capture).map((d) => d.activity?.type)).toEqual(["Accept", "Create"]);
+  });
+});

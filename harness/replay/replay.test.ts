@@ -127,14 +127,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await http?.close();
   await Promise.all(servers.map((s) => s.close()));
-  if (process.env.KEEP_REPLAY) console.log(dir);
-  else rmSync(dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true });
 });
 
 /** Replays the capture from a fresh probe to a fresh fedify-ref with these defects. */
 async function replayTo(
   name: string,
   defects: string[] = [],
+  extra: Partial<ReplayOptions> = {},
 ): Promise<{ report: ReplayReport; driver: RefDriver }> {
   const server = await startFedifyRef({ name, defects });
   servers.push(server);
@@ -149,7 +149,6 @@ async function replayTo(
       settleMs: 1_500,
       ...extra,
     });
-    if (process.env.KEEP_REPLAY) console.log(JSON.stringify(report, null, 1));
     return { report, driver };
   } finally {
     await probe.close();

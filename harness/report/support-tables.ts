@@ -351,7 +351,7 @@ export function renderSupportMarkdown(tables: SupportTables, diff?: SupportDiff)
     else {
       lines.push("| variant | receiver | before | after |", "|---|---|---|---|");
       for (const c of diff.changes) {
-        const versions = c.versions ? ` (${escapeMarkdown(`${c.versions.before} → ${c.versions.after}`)})` : "";
+        const versions = c.versions ? ` (${escapeMarkdown(`versions ${c.versions.before} → ${c.versions.after}`)})` : "";
         lines.push(
           `| ${codeSpan(c.variant)} ${escapeMarkdown(c.title)} | ${escapeMarkdown(c.column)}${versions} | ${escapeMarkdown(cellText(c.before))} | ${escapeMarkdown(cellText(c.after))} |`,
         );
@@ -454,7 +454,7 @@ export function renderSupportHtml(results: RunResults, tables: SupportTables, di
     else {
       out.push("<table><thead><tr><th>variant</th><th>receiver</th><th>before</th><th>after</th></tr></thead><tbody>");
       for (const c of diff.changes) {
-        const versions = c.versions ? ` (${escapeHtml(`${c.versions.before} → ${c.versions.after}`)})` : "";
+        const versions = c.versions ? ` (versions ${escapeHtml(`${c.versions.before} → ${c.versions.after}`)})` : "";
         out.push(
           `<tr><td><a href="#${anchorId("d", c.variant)}"><code>${escapeHtml(c.variant)}</code> ${escapeHtml(c.title)}</a></td><td>${escapeHtml(c.column)}${versions}</td><td>${escapeHtml(cellText(c.before))}</td><td class="changed">${escapeHtml(cellText(c.after))}</td></tr>`,
         );
