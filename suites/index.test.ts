@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { DEFECTS } from "../fixtures/fedify-ref/defects.ts";
 import type { InboxEntry } from "../harness/peer/types.ts";
 import { CHECKS, checkById } from "./catalogue.ts";
-import { nodeinfoProblems } from "./discovery.ts";
 import { ALL_SCENARIOS, SUITES } from "./index.ts";
 import { signatureProblems } from "./signatures.ts";
 
@@ -45,33 +44,6 @@ describe("scenarios", () => {
   it("decide every check of the catalogue", () => {
     const decided = new Set(ALL_SCENARIOS.flatMap((s) => s.checks));
     expect(CHECKS.map((c) => c.id).filter((id) => !decided.has(id))).toEqual([]);
-  });
-});
-
-describe("nodeinfoProblems", () => {
-  const valid = {
-    version: "2.1",
-    software: { name: "fedify-ref", version: "1.0" },
-    protocols: ["activitypub"],
-    services: { inbound: [], outbound: [] },
-    openRegistrations: false,
-    usage: { users: {} },
-    metadata: {},
-  };
-  it("accepts a valid document, and a $schema naming NodeInfo", () => {
-    expect(nodeinfoProblems(valid)).toEqual([]);
-    expect(
-      nodeinfoProblems({ ...valid, $schema: "http://nodeinfo.diaspora.software/ns/schema/2.1#" }),
-    ).toEqual([]);
-  });
-  it("names what is wrong", () => {
-    const problems = nodeinfoProblems({
-      ...valid,
-      software: { name: "Fedify Ref" },
-      protocols: [],
-      extra: 1,
-    });
-    expect(problems.join("; ")).toMatch(/software.name.*software.version.*activitypub.*'extra'/);
   });
 });
 

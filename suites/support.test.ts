@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { allVariants, inputSet } from "../harness/support/inputs.ts";
 import { CHECKS } from "./catalogue.ts";
-import { scenarios, SUPPORT_CHECKS, supportScenarios, tallyOutcomes } from "./support.ts";
+import { SUPPORT_CHECKS, scenarios, supportScenarios, tallyOutcomes } from "./support.ts";
 
 describe("the support suite", () => {
   const set = inputSet();
@@ -26,21 +26,26 @@ describe("the support suite", () => {
     for (const c of SUPPORT_CHECKS) expect(c).toMatchObject({ suite: "support", level: "SHOULD" });
     // SUP ids never collide with the catalogue's.
     const catalogue = new Set(CHECKS.map((c) => c.id));
-    for (const c of SUPPORT_CHECKS) expect(catalogue.has(c.id) && CHECKS.find((k) => k.id === c.id)?.suite !== "support").toBe(false);
+    for (const c of SUPPORT_CHECKS)
+      expect(catalogue.has(c.id) && CHECKS.find((k) => k.id === c.id)?.suite !== "support").toBe(false);
   });
 
   it("names only catalogue checks as variant requirements", () => {
     const catalogue = new Set(CHECKS.map((c) => c.id));
-    for (const v of allVariants(set)) if (v.check !== undefined) expect(catalogue.has(v.check), `${v.id}: ${v.check}`).toBe(true);
+    for (const v of allVariants(set))
+      if (v.check !== undefined) expect(catalogue.has(v.check), `${v.id}: ${v.check}`).toBe(true);
   });
 
   it("can be limited to some groups", () => {
-    expect(supportScenarios({ groups: ["emoji", "url"] }).map((s) => s.id)).toEqual(["support.emoji", "support.url"]);
+    expect(supportScenarios({ groups: ["emoji", "url"] }).map((s) => s.id)).toEqual([
+      "support.emoji",
+      "support.url",
+    ]);
   });
 
   it("tallies outcomes in a fixed order", () => {
-    expect(tallyOutcomes([{ kind: "post-dropped" }, { kind: "kept" }, { kind: "kept" }, { kind: "errored" }])).toBe(
-      "4 variants: 2 kept, 1 post dropped, 1 not decided",
-    );
+    expect(
+      tallyOutcomes([{ kind: "post-dropped" }, { kind: "kept" }, { kind: "kept" }, { kind: "errored" }]),
+    ).toBe("4 variants: 2 kept, 1 post dropped, 1 not decided");
   });
 });

@@ -13,7 +13,13 @@
  * @module
  */
 import { setTimeout as delay } from "node:timers/promises";
-import type { CellResult, OutcomeKind, SupportOutcomes, Target, VariantOutcome } from "../harness/core/model.ts";
+import type {
+  CellResult,
+  OutcomeKind,
+  SupportOutcomes,
+  Target,
+  VariantOutcome,
+} from "../harness/core/model.ts";
 import type { Scenario, ScenarioContext } from "../harness/core/scenario.ts";
 import { WaitTimeoutError } from "../harness/core/scenario.ts";
 import type { PostView } from "../harness/drivers/driver.ts";
@@ -103,7 +109,11 @@ function limiterFor(receiver: Target, limit: number): Limiter {
 }
 
 /** Maps `items` through `task` under `limiter`, keeping order. */
-function mapLimited<T, R>(limiter: Limiter, items: readonly T[], task: (item: T) => Promise<R>): Promise<R[]> {
+function mapLimited<T, R>(
+  limiter: Limiter,
+  items: readonly T[],
+  task: (item: T) => Promise<R>,
+): Promise<R[]> {
   return Promise.all(items.map((item) => limiter.run(() => task(item))));
 }
 
@@ -211,20 +221,31 @@ async function sendPhase(cell: Cell, variants: readonly Variant[]): Promise<Sent
 }
 
 /** A copy of a variant's post on the receiver: by id, else by its marker on the receiver's timeline. */
-async function readBack(cell: Cell, sent: Sent, timeline: () => Promise<PostView[]>): Promise<PostView | null> {
+async function readBack(
+  cell: Cell,
+  sent: Sent,
+  timeline: () => Promise<PostView[]>,
+): Promise<PostView | null> {
   const driver = cell.receiver.target.driver;
   if (sent.uri !== undefined) {
     const view = await driver.receivedPost(cell.receiver.account, sent.uri);
     if (view !== null) return view;
   }
   const found = (await timeline()).find(
-    (v) => v.text.includes(sent.token) || v.html.includes(sent.token) || (v.contentWarning ?? "").includes(sent.token),
+    (v) =>
+      v.text.includes(sent.token) ||
+      v.html.includes(sent.token) ||
+      (v.contentWarning ?? "").includes(sent.token),
   );
   return found ?? null;
 }
 
 /** Reads every sent variant back, polling the missing ones for up to `settleMs`. */
-async function readAll(cell: Cell, sent: readonly Sent[], settleMs: number): Promise<Map<Sent, PostView | null | Error>> {
+async function readAll(
+  cell: Cell,
+  sent: readonly Sent[],
+  settleMs: number,
+): Promise<Map<Sent, PostView | null | Error>> {
   const results = new Map<Sent, PostView | null | Error>();
   let timelineCache: Promise<PostView[]> | undefined;
   const timeline = () => {
@@ -270,7 +291,11 @@ function deliveryNote(sent: Sent): string {
 }
 
 /** Turns a variant's read-back into its outcome and evidence. */
-async function judge(cell: Cell, sent: Sent, read: PostView | null | Error | undefined): Promise<VariantOutcome> {
+async function judge(
+  cell: Cell,
+  sent: Sent,
+  read: PostView | null | Error | undefined,
+): Promise<VariantOutcome> {
   const { ctx, group } = cell;
   const { variant } = sent;
   const checkId = group.checkId;
@@ -350,7 +375,9 @@ function decide(cell: Cell, outcomes: VariantOutcome[]): void {
   };
   const errored = outcomes.filter((o) => o.kind === "errored");
   if (errored.length === outcomes.length) {
-    throw new Error(`no variant of ${group.group} could be sent or read back: ${errored[0]?.detail ?? "unknown"}`);
+    throw new Error(
+      `no variant of ${group.group} could be sent or read back: ${errored[0]?.detail ?? "unknown"}`,
+    );
   }
   const judged = outcomes.filter((o) => o.requirement !== undefined);
   const failed = judged.filter((o) => o.requirement === "failed");
@@ -361,15 +388,24 @@ function decide(cell: Cell, outcomes: VariantOutcome[]): void {
       .slice(0, 5)
       .map((o) => `${o.check} not met by ${o.variant} (${o.value})`)
       .join("; ");
-    ctx.record(group.checkId, "failed", `${failed.length} of ${judged.length} requirement(s) not met: ${listed}${failed.length > 5 ? "; …" : ""}`, {
-      expected: `every variant that exercises a requirement meets it (${[...new Set(judged.map((o) => o.check))].join(", ")})`,
-      observed: `${failed.map((o) => `${o.variant}: ${o.value}`).join("; ")} · ${tally}${unsure}`,
+    ctx.record(
+      group.checkId,
+      "failed",
+      `${failed.length} of ${judged.length} requirement(s) not met: ${listed}${failed.length > 5 ? "; …" : ""}`,
+      {
+        expected: `every variant that exercises a requirement meets it (${[...new Set(judged.map((o) => o.check))].join(", ")})`,
+        observed: `${failed.map((o) => `${o.variant}: ${o.value}`).join("; ")} · ${tally}${unsure}`,
+        support,
+      },
+    );
+  } else if (judged.length > 0) {
+    ctx.record(group.checkId, "passed", `${judged.length} requirement(s) met · ${tally}${unsure}`, {
       support,
     });
-  } else if (judged.length > 0) {
-    ctx.record(group.checkId, "passed", `${judged.length} requirement(s) met · ${tally}${unsure}`, { support });
   } else {
-    ctx.record(group.checkId, "inapplicable", `descriptive group, no requirement · ${tally}${unsure}`, { support });
+    ctx.record(group.checkId, "inapplicable", `descriptive group, no requirement · ${tally}${unsure}`, {
+      support,
+    });
   }
 }
 
@@ -379,7 +415,9 @@ function defaultSettle(receiver: Target): number {
 
 /** The scenario of one group. */
 function groupScenario(group: Group, inputs: InputSet, options: SupportSuiteOptions): Scenario {
-  const used = new Set(group.variants.flatMap((v) => [...placeholdersUsed(buildObject(inputs.base, group, v, {}))]));
+  const used = new Set(
+    group.variants.flatMap((v) => [...placeholdersUsed(buildObject(inputs.base, group, v, {}))]),
+  );
   return {
     id: `support.${group.group.replaceAll("_", "-")}`,
     suite: "support",

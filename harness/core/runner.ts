@@ -9,6 +9,7 @@ import { UnsupportedError } from "../drivers/driver.ts";
 import type { Probe } from "../peer/types.ts";
 import type { HttpClient } from "../protocol/types.ts";
 import type { Finding } from "../validate/findings.ts";
+import type { ValidationContext } from "../validate/index.ts";
 import { type BlameContext, blameStop, createActivityTracker, type PendingWork } from "./blame.ts";
 import type {
   Blame,
@@ -27,10 +28,7 @@ import { CellClock } from "./timing.ts";
 import { waitUntil } from "./wait.ts";
 
 /** Validates one document; injected so core does not pin the validator's options. */
-export type DocumentValidator = (
-  document: unknown,
-  context?: { headers?: Record<string, string>; origin?: string; delivered?: boolean },
-) => Promise<Finding[]>;
+export type DocumentValidator = (document: unknown, context?: ValidationContext) => Promise<Finding[]>;
 
 /** Options of {@link runCells}. */
 export interface RunCellsOptions {

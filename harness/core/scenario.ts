@@ -8,6 +8,7 @@ import type { Account, PostView } from "../drivers/driver.ts";
 import type { Probe, ProbeActor } from "../peer/types.ts";
 import type { HttpClient } from "../protocol/types.ts";
 import type { Finding } from "../validate/findings.ts";
+import type { ValidationContext } from "../validate/index.ts";
 import type { Capability, CheckDefinition, Evidence, SupportOutcomes, Target, Verdict } from "./model.ts";
 
 /**
@@ -109,7 +110,7 @@ export interface ScenarioContext {
     checkId: string | undefined,
     label: string,
     document: unknown,
-    context?: { headers?: Record<string, string>; origin?: string; delivered?: boolean },
+    context?: ValidationContext,
   ): Promise<Finding[]>;
   /** Convenience: attach a driver view as evidence. */
   view(checkId: string | undefined, label: string, view: PostView | unknown): void;

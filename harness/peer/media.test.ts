@@ -9,7 +9,10 @@ const sample = (name: string) => readFileSync(new URL(`../../fixtures/media/${na
 
 describe("mediaAt", () => {
   it("serves a sample by extension under any folder, with its media type", () => {
-    expect(mediaAt("/media/cell-1/photo.jpg")).toEqual({ mediaType: "image/jpeg", bytes: sample("sample.jpg") });
+    expect(mediaAt("/media/cell-1/photo.jpg")).toEqual({
+      mediaType: "image/jpeg",
+      bytes: sample("sample.jpg"),
+    });
     expect(mediaAt("/media/x/y/clip.MP4")?.mediaType).toBe("video/mp4");
     expect(mediaAt("/media/sample.svg")?.mediaType).toBe("image/svg+xml");
   });

@@ -14,9 +14,9 @@ import { idOf, isObject, type Json, originOf, typeOf } from "./as2.ts";
 import { nodeinfoDocument, nodeinfoLinks, orderedCollection, webfingerDocument } from "./documents.ts";
 import { AS2_MEDIA_TYPE, escapeHtml, readBody, wantsActivityJson } from "./http-util.ts";
 import { type InboxRecorder, redactHeaders } from "./inbox-log.ts";
+import { mediaAt } from "./media.ts";
 import type { ProbeState } from "./state.ts";
 import type { InboxEntry } from "./types.ts";
-import { mediaAt } from "./media.ts";
 import { findingsFor } from "./validation.ts";
 
 /** What the request handler needs from the probe. */
@@ -166,7 +166,8 @@ export function createRequestHandler(ctx: RouteContext): (req: IncomingMessage, 
     }
     // Issue 10: media samples for crafted attachments (harness/peer/media.ts).
     const media = parts[0] === "media" ? mediaAt(path) : undefined;
-    if (media) return { status: 200, headers: { "content-type": media.mediaType, ...CORS }, body: media.bytes };
+    if (media)
+      return { status: 200, headers: { "content-type": media.mediaType, ...CORS }, body: media.bytes };
     const hosted = state.hosted.get(`${origin}${path}${url.search}`) ?? state.hosted.get(`${origin}${path}`);
     if (hosted?.kind === "tombstone") return { ...json(410, hosted.document), headers: AS2_HEADERS };
     if (hosted) return serve(hosted.document, accept);

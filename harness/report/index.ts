@@ -78,7 +78,11 @@ export async function writeReports(
   }
   await Promise.all(jobs);
   // Issue 10: the support tables, when the run has support-suite cells.
-  const support = await writeSupportReports(runDir, results, options.baseline ? { previous: options.baseline } : {});
+  const support = await writeSupportReports(
+    runDir,
+    results,
+    options.baseline ? { previous: options.baseline } : {},
+  );
   if (support !== undefined) written.support = support;
   return written;
 }

@@ -18,12 +18,38 @@ import {
 } from "./support-tables.ts";
 
 const TARGETS: TargetInfo[] = [
-  { id: "probe", implementation: "probe", version: "0.1.0", origin: "http://127.0.0.1:1", runtime: "process", capabilities: [] },
-  { id: "ref", implementation: "fedify-ref", version: "0.1.0", origin: "http://127.0.0.1:2", runtime: "process", capabilities: [] },
-  { id: "masto", implementation: "mastodon", version: "4.3.0", origin: "https://m.test", runtime: "container", capabilities: [] },
+  {
+    id: "probe",
+    implementation: "probe",
+    version: "0.1.0",
+    origin: "http://127.0.0.1:1",
+    runtime: "process",
+    capabilities: [],
+  },
+  {
+    id: "ref",
+    implementation: "fedify-ref",
+    version: "0.1.0",
+    origin: "http://127.0.0.1:2",
+    runtime: "process",
+    capabilities: [],
+  },
+  {
+    id: "masto",
+    implementation: "mastodon",
+    version: "4.3.0",
+    origin: "https://m.test",
+    runtime: "container",
+    capabilities: [],
+  },
 ];
 
-function outcome(variant: string, value: string, kind: VariantOutcome["kind"], extra: Partial<VariantOutcome> = {}): VariantOutcome {
+function outcome(
+  variant: string,
+  value: string,
+  kind: VariantOutcome["kind"],
+  extra: Partial<VariantOutcome> = {},
+): VariantOutcome {
   return { variant, title: `title of ${variant}`, value, kind, ...extra };
 }
 
@@ -37,8 +63,17 @@ function cell(sender: string, receiver: string, checkId: string, support: Suppor
     verdict: "passed",
     message: "m",
     evidence: support.variants.flatMap((v) => [
-      { kind: "payload" as const, label: `sent ${v.variant}`, document: { type: "Create", object: { id: `doc-${v.variant}` } }, findings: [] },
-      { kind: "view" as const, label: `view ${v.variant}`, view: { text: `view of ${v.variant} on ${receiver}` } },
+      {
+        kind: "payload" as const,
+        label: `sent ${v.variant}`,
+        document: { type: "Create", object: { id: `doc-${v.variant}` } },
+        findings: [],
+      },
+      {
+        kind: "view" as const,
+        label: `view ${v.variant}`,
+        view: { text: `view of ${v.variant} on ${receiver}` },
+      },
     ]),
     startedAt: "2025-01-01T00:00:00.000Z",
     durationMs: 1,
@@ -50,10 +85,21 @@ function cell(sender: string, receiver: string, checkId: string, support: Suppor
 }
 
 function image(variants: VariantOutcome[]): SupportOutcomes {
-  return { inputSet: "1.0.0", group: "image_attachments", groupTitle: "Image attachments", read: "the kind", variants };
+  return {
+    inputSet: "1.0.0",
+    group: "image_attachments",
+    groupTitle: "Image attachments",
+    read: "the kind",
+    variants,
+  };
 }
 
-function run(runId: string, refArray: VariantOutcome, extraCells: CellResult[] = [], version = "0.1.0"): RunResults {
+function run(
+  runId: string,
+  refArray: VariantOutcome,
+  extraCells: CellResult[] = [],
+  version = "0.1.0",
+): RunResults {
   return {
     schemaVersion: 1,
     runId,
@@ -63,16 +109,43 @@ function run(runId: string, refArray: VariantOutcome, extraCells: CellResult[] =
     command: "fedicheck run --suites support",
     targets: TARGETS.map((t) => (t.id === "ref" ? { ...t, version } : t)),
     checks: [
-      { id: "SUP-CONTEXT", suite: "support", title: "c", requirement: "r", source: "s", level: "SHOULD", impact: "DEGRADED" },
-      { id: "SUP-IMAGE", suite: "support", title: "i", requirement: "r", source: "s", level: "SHOULD", impact: "DEGRADED" },
+      {
+        id: "SUP-CONTEXT",
+        suite: "support",
+        title: "c",
+        requirement: "r",
+        source: "s",
+        level: "SHOULD",
+        impact: "DEGRADED",
+      },
+      {
+        id: "SUP-IMAGE",
+        suite: "support",
+        title: "i",
+        requirement: "r",
+        source: "s",
+        level: "SHOULD",
+        impact: "DEGRADED",
+      },
     ],
     cells: [
-      cell("probe", "ref", "SUP-IMAGE", image([outcome("image_attachments.png", "image", "kept", { check: "MED-01", requirement: "passed" }), refArray])),
+      cell(
+        "probe",
+        "ref",
+        "SUP-IMAGE",
+        image([
+          outcome("image_attachments.png", "image", "kept", { check: "MED-01", requirement: "passed" }),
+          refArray,
+        ]),
+      ),
       cell(
         "probe",
         "masto",
         "SUP-IMAGE",
-        image([outcome("image_attachments.png", "image", "kept"), outcome("image_attachments.url-array", "unknown", "transformed")]),
+        image([
+          outcome("image_attachments.png", "image", "kept"),
+          outcome("image_attachments.url-array", "unknown", "transformed"),
+        ]),
       ),
       ...extraCells,
     ],
@@ -84,13 +157,27 @@ const contextCell = cell("ref", "masto", "SUP-CONTEXT", {
   group: "context",
   groupTitle: "Context <values>",
   read: "arrival",
-  variants: [outcome("context.no-context", "post dropped", "post-dropped", { check: "AS-01", requirement: "failed", status: 400 })],
+  variants: [
+    outcome("context.no-context", "post dropped", "post-dropped", {
+      check: "AS-01",
+      requirement: "failed",
+      status: 400,
+    }),
+  ],
 });
 
-const before = run("run-1", outcome("image_attachments.url-array", "image", "kept", { check: "MED-05", requirement: "passed" }), [contextCell]);
+const before = run(
+  "run-1",
+  outcome("image_attachments.url-array", "image", "kept", { check: "MED-05", requirement: "passed" }),
+  [contextCell],
+);
 const after = run(
   "run-2",
-  outcome("image_attachments.url-array", "post dropped", "post-dropped", { check: "MED-05", requirement: "failed", status: 202 }),
+  outcome("image_attachments.url-array", "post dropped", "post-dropped", {
+    check: "MED-05",
+    requirement: "failed",
+    status: 202,
+  }),
   [contextCell],
   "0.2.0",
 );
@@ -100,9 +187,16 @@ describe("buildSupportTables", () => {
     const tables = buildSupportTables(after)!;
     expect(tables.groups.map((g) => g.group)).toEqual(["context", "image_attachments"]);
     expect(tables.columns.map((c) => c.key)).toEqual(["ref", "masto", "ref→masto"]);
-    expect(tables.columns[0]).toMatchObject({ implementation: "fedify-ref", version: "0.2.0", senderImplementation: "probe" });
+    expect(tables.columns[0]).toMatchObject({
+      implementation: "fedify-ref",
+      version: "0.2.0",
+      senderImplementation: "probe",
+    });
     const image = tables.groups[1]!;
-    expect(image.rows.map((r) => r.variant)).toEqual(["image_attachments.png", "image_attachments.url-array"]);
+    expect(image.rows.map((r) => r.variant)).toEqual([
+      "image_attachments.png",
+      "image_attachments.url-array",
+    ]);
     expect(image.rows[1]!.outcomes.ref).toMatchObject({ value: "post dropped", cell: 0 });
     expect(image.rows[1]!.outcomes.masto?.value).toBe("unknown");
     expect(tables.inputSets).toEqual(["1.0.0"]);
@@ -149,7 +243,13 @@ describe("exports", () => {
     expect(json.legend["post-dropped"].symbol).toBe("🔴");
     const row = json.groups[1]!.variants[1]!;
     expect(row).toMatchObject({ id: "image_attachments.url-array", check: "MED-05" });
-    expect(row.outcomes.ref).toEqual({ value: "post dropped", kind: "post-dropped", symbol: "🔴", requirement: "failed", status: 202 });
+    expect(row.outcomes.ref).toEqual({
+      value: "post dropped",
+      kind: "post-dropped",
+      symbol: "🔴",
+      requirement: "failed",
+      status: 202,
+    });
     expect(json.diff?.changes).toHaveLength(1);
   });
 
@@ -157,8 +257,12 @@ describe("exports", () => {
     const md = renderSupportMarkdown(tables, diff);
     expect(md).toContain("Input set 1.0.0 · fedify-ref 0.2.0, mastodon 4.3.0");
     expect(md).toContain("## Changes since run-1");
-    expect(md).toMatch(/\| `image_attachments.url-array` .*\| ref \(versions 0\.1\.0 → 0\.2\.0\) \| 🟢 image \| 🔴 post dropped \|/);
-    expect(md).toContain("| variant | ref (fedify-ref 0.2.0) | masto (mastodon 4.3.0) | ref→masto (mastodon 4.3.0) |");
+    expect(md).toMatch(
+      /\| `image_attachments.url-array` .*\| ref \(versions 0\.1\.0 → 0\.2\.0\) \| 🟢 image \| 🔴 post dropped \|/,
+    );
+    expect(md).toContain(
+      "| variant | ref (fedify-ref 0.2.0) | masto (mastodon 4.3.0) | ref→masto (mastodon 4.3.0) |",
+    );
     expect(md).toContain(`**${CHANGED_SYMBOL} 🔴 post dropped ❗MED-05** (was 🟢 image)`);
     expect(md).toContain("Context \\<values\\>");
     // Exactly one changed cell is marked.
@@ -167,7 +271,9 @@ describe("exports", () => {
 
   it("support.html links each cell to the document sent and the view, side by side, and highlights changes", () => {
     const html = renderSupportHtml(after, tables, diff);
-    expect(html).toContain('<a href="#d-image_attachments.url-array">Δ 🔴 post dropped ❗MED-05<span class="was">was 🟢 image</span></a>');
+    expect(html).toContain(
+      '<a href="#d-image_attachments.url-array">Δ 🔴 post dropped ❗MED-05<span class="was">was 🟢 image</span></a>',
+    );
     expect(html.match(/<td class="changed[^"]*"/g)).toHaveLength(2); // the grid cell and the changes table
     expect(html).toContain('<section class="detail" id="d-image_attachments.url-array">');
     expect(html).toContain("&quot;id&quot;: &quot;doc-image_attachments.url-array&quot;");

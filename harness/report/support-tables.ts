@@ -95,8 +95,9 @@ const PROBE = "probe";
 export function buildSupportTables(results: RunResults): SupportTables | undefined {
   const cells = results.cells
     .map((cell, index) => ({ cell, index }))
-    .filter((c): c is { cell: CellResult & Required<Pick<CellResult, "support">>; index: number } =>
-      c.cell.support !== undefined,
+    .filter(
+      (c): c is { cell: CellResult & Required<Pick<CellResult, "support">>; index: number } =>
+        c.cell.support !== undefined,
     );
   if (cells.length === 0) return undefined;
   const targets = new Map(results.targets.map((t) => [t.id, t]));
@@ -204,7 +205,8 @@ export function diffSupportTables(before: SupportTables, after: SupportTables): 
   };
   const a = index(before);
   const b = index(after);
-  const versionOf = (tables: SupportTables, key: string) => tables.columns.find((c) => c.key === key)?.version ?? "";
+  const versionOf = (tables: SupportTables, key: string) =>
+    tables.columns.find((c) => c.key === key)?.version ?? "";
   const changes: SupportChange[] = [];
   let added = 0;
   for (const [key, now] of b) {
@@ -351,7 +353,9 @@ export function renderSupportMarkdown(tables: SupportTables, diff?: SupportDiff)
     else {
       lines.push("| variant | receiver | before | after |", "|---|---|---|---|");
       for (const c of diff.changes) {
-        const versions = c.versions ? ` (${escapeMarkdown(`versions ${c.versions.before} → ${c.versions.after}`)})` : "";
+        const versions = c.versions
+          ? ` (${escapeMarkdown(`versions ${c.versions.before} → ${c.versions.after}`)})`
+          : "";
         lines.push(
           `| ${codeSpan(c.variant)} ${escapeMarkdown(c.title)} | ${escapeMarkdown(c.column)}${versions} | ${escapeMarkdown(cellText(c.before))} | ${escapeMarkdown(cellText(c.after))} |`,
         );
@@ -362,7 +366,12 @@ export function renderSupportMarkdown(tables: SupportTables, diff?: SupportDiff)
       lines.push(`${diff.added} cell(s) only in this run, ${diff.removed} only in the previous one.`, "");
   }
   for (const group of tables.groups) {
-    lines.push(`## ${escapeMarkdown(group.title)}`, "", `${codeSpan(group.checkId)} · read back: ${escapeMarkdown(group.read)}`, "");
+    lines.push(
+      `## ${escapeMarkdown(group.title)}`,
+      "",
+      `${codeSpan(group.checkId)} · read back: ${escapeMarkdown(group.read)}`,
+      "",
+    );
     lines.push(
       `| variant | ${tables.columns.map((c) => escapeMarkdown(columnLabel(c))).join(" | ")} |`,
       `|---|${tables.columns.map(() => "---").join("|")}|`,
@@ -374,7 +383,9 @@ export function renderSupportMarkdown(tables: SupportTables, diff?: SupportDiff)
         if (entry === undefined) return "·";
         const text = escapeMarkdown(cellText(entry));
         const change = changed.get(changeKey(row.variant, column.key));
-        return change ? `**${CHANGED_SYMBOL} ${text}** (was ${escapeMarkdown(cellText(change.before))})` : text;
+        return change
+          ? `**${CHANGED_SYMBOL} ${text}** (was ${escapeMarkdown(cellText(change.before))})`
+          : text;
       });
       lines.push(`| ${escapeMarkdown(row.title)} ${codeSpan(row.variant)}${check} | ${cells.join(" | ")} |`);
     }
@@ -396,11 +407,16 @@ function pretty(value: unknown): string {
   } catch {
     text = String(value);
   }
-  return text.length > MAX_PANE_CHARS ? `${text.slice(0, MAX_PANE_CHARS)}\n… (cut at ${MAX_PANE_CHARS} characters)` : text;
+  return text.length > MAX_PANE_CHARS
+    ? `${text.slice(0, MAX_PANE_CHARS)}\n… (cut at ${MAX_PANE_CHARS} characters)`
+    : text;
 }
 
 /** The document sent and the receiver's view of a variant, from the cell's evidence. */
-function evidenceOf(results: RunResults, entry: SupportEntry): { sent?: unknown; view?: unknown; findings?: number } {
+function evidenceOf(
+  results: RunResults,
+  entry: SupportEntry,
+): { sent?: unknown; view?: unknown; findings?: number } {
   const cell = results.cells[entry.cell];
   const out: { sent?: unknown; view?: unknown; findings?: number } = {};
   for (const e of cell?.evidence ?? []) {
@@ -452,9 +468,13 @@ export function renderSupportHtml(results: RunResults, tables: SupportTables, di
     out.push(`<h2 id="changes">Changes since ${escapeHtml(diff.against.runId)}</h2>`);
     if (diff.changes.length === 0) out.push("<p>No outcome changed.</p>");
     else {
-      out.push("<table><thead><tr><th>variant</th><th>receiver</th><th>before</th><th>after</th></tr></thead><tbody>");
+      out.push(
+        "<table><thead><tr><th>variant</th><th>receiver</th><th>before</th><th>after</th></tr></thead><tbody>",
+      );
       for (const c of diff.changes) {
-        const versions = c.versions ? ` (versions ${escapeHtml(`${c.versions.before} → ${c.versions.after}`)})` : "";
+        const versions = c.versions
+          ? ` (versions ${escapeHtml(`${c.versions.before} → ${c.versions.after}`)})`
+          : "";
         out.push(
           `<tr><td><a href="#${anchorId("d", c.variant)}"><code>${escapeHtml(c.variant)}</code> ${escapeHtml(c.title)}</a></td><td>${escapeHtml(c.column)}${versions}</td><td>${escapeHtml(cellText(c.before))}</td><td class="changed">${escapeHtml(cellText(c.after))}</td></tr>`,
         );
@@ -474,19 +494,33 @@ export function renderSupportHtml(results: RunResults, tables: SupportTables, di
         const entry = row.outcomes[column.key];
         if (entry === undefined) return "<td>·</td>";
         const change = changed.get(changeKey(row.variant, column.key));
-        const classes = [change ? "changed" : "", entry.requirement === "failed" ? "reqfail" : ""].filter(Boolean);
-        const tip = [entry.detail, entry.status !== undefined ? `HTTP ${entry.status}` : ""].filter(Boolean).join(" · ");
+        const classes = [change ? "changed" : "", entry.requirement === "failed" ? "reqfail" : ""].filter(
+          Boolean,
+        );
+        const tip = [entry.detail, entry.status !== undefined ? `HTTP ${entry.status}` : ""]
+          .filter(Boolean)
+          .join(" · ");
         return `<td${classes.length ? ` class="${classes.join(" ")}"` : ""}${tip ? ` title="${escapeHtml(tip)}"` : ""}><a href="#${anchorId("d", row.variant)}">${change ? `${CHANGED_SYMBOL} ` : ""}${escapeHtml(cellText(entry))}${change ? `<span class="was">was ${escapeHtml(cellText(change.before))}</span>` : ""}</a></td>`;
       });
       const check = row.check ? ` <code>${escapeHtml(row.check)}</code>` : "";
-      out.push(`<tr><th scope="row">${escapeHtml(row.title)}<br><code>${escapeHtml(row.variant)}</code>${check}</th>${cells.join("")}</tr>`);
+      out.push(
+        `<tr><th scope="row">${escapeHtml(row.title)}<br><code>${escapeHtml(row.variant)}</code>${check}</th>${cells.join("")}</tr>`,
+      );
       details.push(detailBlock(results, tables, group.group, row));
     }
     out.push("</tbody></table>");
   }
-  out.push(`<h2>Documents and views</h2><p class="meta">Select a cell above to show its variant here.</p>`, ...details);
+  out.push(
+    `<h2>Documents and views</h2><p class="meta">Select a cell above to show its variant here.</p>`,
+    ...details,
+  );
   const body = out.join("\n");
-  const csp = ["default-src 'none'", `style-src ${sha256(STYLE)}`, "base-uri 'none'", "form-action 'none'"].join("; ");
+  const csp = [
+    "default-src 'none'",
+    `style-src ${sha256(STYLE)}`,
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join("; ");
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -514,7 +548,9 @@ function detailBlock(results: RunResults, tables: SupportTables, group: string, 
     const entry = row.outcomes[column.key];
     if (entry === undefined) continue;
     const { sent, view, findings } = evidenceOf(results, entry);
-    const requirement = entry.check ? ` · ${escapeHtml(entry.check)} ${escapeHtml(entry.requirement ?? "not decided")}` : "";
+    const requirement = entry.check
+      ? ` · ${escapeHtml(entry.check)} ${escapeHtml(entry.requirement ?? "not decided")}`
+      : "";
     parts.push(
       `<h4>${escapeHtml(columnLabel(column))}: ${escapeHtml(cellText(entry))}${requirement}</h4>`,
       entry.detail ? `<p>${escapeHtml(entry.detail)}</p>` : "",

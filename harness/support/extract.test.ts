@@ -31,7 +31,12 @@ function run(name: ExtractorName, sent: Json, shown: PostView | null, extra: Par
     variant: variant(),
     sent,
     view: shown,
-    roles: { sender: SENDER, receiver: "https://r.test/users/bob", parent: PARENT, other: "https://probe.test/users/carol" },
+    roles: {
+      sender: SENDER,
+      receiver: "https://r.test/users/bob",
+      parent: PARENT,
+      other: "https://probe.test/users/carol",
+    },
     ...extra,
   });
 }
@@ -51,8 +56,15 @@ describe("every extractor", () => {
 
 describe("attachments", () => {
   it("names the kinds and tells kept from transformed and dropped", () => {
-    const sent = { attachment: [{ type: "Image", mediaType: "image/png", url: "a" }, { type: "Audio", url: "b" }] };
-    expect(run("attachments", sent, view({ attachments: [image(), image({ kind: "audio" })] }))).toMatchObject({
+    const sent = {
+      attachment: [
+        { type: "Image", mediaType: "image/png", url: "a" },
+        { type: "Audio", url: "b" },
+      ],
+    };
+    expect(
+      run("attachments", sent, view({ attachments: [image(), image({ kind: "audio" })] })),
+    ).toMatchObject({
       value: "image, audio",
       kind: "kept",
     });
@@ -60,7 +72,10 @@ describe("attachments", () => {
       "transformed",
     );
     expect(run("attachments", sent, view({ attachments: [image()] })).value).toBe("1 of 2: image");
-    expect(run("attachments", sent, view())).toEqual({ value: "dropped attachment", kind: "feature-dropped" });
+    expect(run("attachments", sent, view())).toEqual({
+      value: "dropped attachment",
+      kind: "feature-dropped",
+    });
   });
 
   it("counts runs of one kind", () => {
@@ -71,7 +86,9 @@ describe("attachments", () => {
 
   it("derives the natural kind from mediaType, a Link's mediaType, or the type", () => {
     expect(naturalKind({ type: "Document", mediaType: "audio/mpeg" })).toBe("audio");
-    expect(naturalKind({ type: "Document", url: [{ type: "Link", mediaType: "video/mp4", href: "v" }] })).toBe("video");
+    expect(
+      naturalKind({ type: "Document", url: [{ type: "Link", mediaType: "video/mp4", href: "v" }] }),
+    ).toBe("video");
     expect(naturalKind({ type: "Link", href: "x" })).toBe("link");
     expect(naturalKind("https://x")).toBe("link");
     expect(naturalKind({ type: "Document" })).toBe("unknown");
@@ -80,7 +97,9 @@ describe("attachments", () => {
 
 describe("image", () => {
   it("reports the kind assigned and which of several urls was kept", () => {
-    const sent = { attachment: [{ type: "Image", url: [{ href: "https://p/a.png" }, { href: "https://p/b.jpg" }] }] };
+    const sent = {
+      attachment: [{ type: "Image", url: [{ href: "https://p/a.png" }, { href: "https://p/b.jpg" }] }],
+    };
     expect(run("image", sent, view({ attachments: [image({ url: "https://p/b.jpg" })] }))).toMatchObject({
       value: "image (url 2 of 2)",
       kind: "kept",
@@ -95,7 +114,9 @@ describe("image", () => {
 describe("description", () => {
   const sent = { attachment: [{ type: "Image", url: "a", name: "in name", summary: "in summary" }] };
   it("names the property the alt text came from", () => {
-    expect(run("description", sent, view({ attachments: [image({ description: "in summary" })] }))).toMatchObject({
+    expect(
+      run("description", sent, view({ attachments: [image({ description: "in summary" })] })),
+    ).toMatchObject({
       value: "summary",
       kind: "kept",
     });
@@ -109,7 +130,9 @@ describe("description", () => {
     expect(run("description", sent, view({ attachments: [image({ description: "elsewhere" })] })).value).toBe(
       "other description",
     );
-    expect(run("description", { attachment: [{ url: "a" }] }, view({ attachments: [image()] })).kind).toBe("kept");
+    expect(run("description", { attachment: [{ url: "a" }] }, view({ attachments: [image()] })).kind).toBe(
+      "kept",
+    );
   });
 });
 
@@ -122,9 +145,9 @@ describe("cw", () => {
     });
     expect(run("cw", sent, view())).toMatchObject({ value: "neither", kind: "feature-dropped" });
     // Mastodon marks a post with a summary sensitive: something was added, nothing lost.
-    expect(run("cw", { summary: "spoilers" }, view({ sensitive: true, contentWarning: "spoilers" })).kind).toBe(
-      "transformed",
-    );
+    expect(
+      run("cw", { summary: "spoilers" }, view({ sensitive: true, contentWarning: "spoilers" })).kind,
+    ).toBe("transformed");
     expect(run("cw", { attachment: [{ sensitive: true }] }, view({ sensitive: true })).value).toBe(
       "sensitive, no warning",
     );
@@ -134,14 +157,24 @@ describe("cw", () => {
 describe("emoji, hashtags, mentions, quotes", () => {
   it("finds emoji in the raw answer, with or without colons and icon", () => {
     const sent = { tag: [{ type: "Emoji", name: ":blob:" }] };
-    expect(run("emoji", sent, view({ raw: { emojis: [{ shortcode: "blob", url: "u" }] } })).value).toBe("emoji listed");
-    expect(run("emoji", sent, view({ raw: { tag: [{ name: ":blob:" }] } })).value).toBe("emoji listed, no icon");
-    expect(run("emoji", sent, view({ raw: {} }))).toMatchObject({ value: "emoji not listed", kind: "feature-dropped" });
+    expect(run("emoji", sent, view({ raw: { emojis: [{ shortcode: "blob", url: "u" }] } })).value).toBe(
+      "emoji listed",
+    );
+    expect(run("emoji", sent, view({ raw: { tag: [{ name: ":blob:" }] } })).value).toBe(
+      "emoji listed, no icon",
+    );
+    expect(run("emoji", sent, view({ raw: {} }))).toMatchObject({
+      value: "emoji not listed",
+      kind: "feature-dropped",
+    });
   });
 
   it("lists hashtags as stored and compares them normalised", () => {
     const sent = { tag: [{ type: "Hashtag", name: "#FediCheck" }] };
-    expect(run("hashtags", sent, view({ hashtags: ["fedicheck"] }))).toEqual({ value: "#fedicheck", kind: "kept" });
+    expect(run("hashtags", sent, view({ hashtags: ["fedicheck"] }))).toEqual({
+      value: "#fedicheck",
+      kind: "kept",
+    });
     expect(run("hashtags", sent, view({ hashtags: ["fedi"] })).kind).toBe("transformed");
     expect(run("hashtags", sent, view())).toEqual({ value: "no tags", kind: "feature-dropped" });
   });
@@ -155,12 +188,17 @@ describe("emoji, hashtags, mentions, quotes", () => {
   });
 
   it("recognises a quote in any quote field or a quote Link tag of the raw answer", () => {
-    expect(run("quote", {}, view({ raw: { quote: { state: "accepted", quoted_status: { uri: PARENT } } } })).value).toBe(
-      "quote recognised",
-    );
     expect(
-      run("quote", {}, view({ raw: { tag: [{ type: "Link", rel: "https://misskey-hub.net/ns#_misskey_quote", href: PARENT }] } }))
-        .detail,
+      run("quote", {}, view({ raw: { quote: { state: "accepted", quoted_status: { uri: PARENT } } } })).value,
+    ).toBe("quote recognised");
+    expect(
+      run(
+        "quote",
+        {},
+        view({
+          raw: { tag: [{ type: "Link", rel: "https://misskey-hub.net/ns#_misskey_quote", href: PARENT }] },
+        }),
+      ).detail,
     ).toBe("via a Link tag");
     expect(run("quote", {}, view({ links: [PARENT] })).value).toBe("link only");
     expect(run("quote", {}, view({ raw: { quote: "https://elsewhere/1" } })).value).toBe("quote dropped");
@@ -176,12 +214,21 @@ describe("language, text, url, reply, author, visibility", () => {
   });
 
   it("lists which of name, summary, content and url a receiver shows", () => {
-    const sent = { name: "The name", summary: "The summary", content: "<p>The content</p>", url: "https://p/page" };
-    expect(run("text", sent, view({ text: "The name The content", links: ["https://p/page"] }))).toMatchObject({
+    const sent = {
+      name: "The name",
+      summary: "The summary",
+      content: "<p>The content</p>",
+      url: "https://p/page",
+    };
+    expect(
+      run("text", sent, view({ text: "The name The content", links: ["https://p/page"] })),
+    ).toMatchObject({
       value: "name + content + link",
       kind: "transformed",
     });
-    expect(run("text", sent, view({ text: "The name The content", contentWarning: "The summary" })).kind).toBe("kept");
+    expect(
+      run("text", sent, view({ text: "The name The content", contentWarning: "The summary" })).kind,
+    ).toBe("kept");
     expect(run("text", sent, view({ text: "nothing" })).kind).toBe("feature-dropped");
   });
 
@@ -197,7 +244,9 @@ describe("language, text, url, reply, author, visibility", () => {
     expect(run("reply", {}, view({ inReplyTo: PARENT })).value).toBe("reply to the parent");
     expect(run("reply", {}, view()).value).toBe("not a reply");
     expect(run("author", {}, view()).value).toBe("the sender");
-    expect(run("author", {}, view({ author: "https://probe.test/users/carol" })).value).toBe("the other actor");
+    expect(run("author", {}, view({ author: "https://probe.test/users/carol" })).value).toBe(
+      "the other actor",
+    );
     expect(run("visibility", { to: ["as:Public"] }, view({ visibility: "public" })).kind).toBe("kept");
     expect(run("visibility", { cc: ["Public"] }, view({ visibility: "public" })).kind).toBe("transformed");
   });
@@ -212,9 +261,13 @@ describe("HTML", () => {
       value: "tag kept, attributes changed",
       kind: "transformed",
     });
-    expect(htmlOutcome("<ul><li>one</li><li>two</li></ul>", "<p>onetwo</p>").value).toBe("tag removed, text kept");
+    expect(htmlOutcome("<ul><li>one</li><li>two</li></ul>", "<p>onetwo</p>").value).toBe(
+      "tag removed, text kept",
+    );
     expect(htmlOutcome("<script>alert(1)</script>", "<p>label</p>").value).toBe("text removed");
-    expect(htmlOutcome('<img src="https://p/i.png">', '<a href="https://p/i.png">i</a>').value).toBe("became a link");
+    expect(htmlOutcome('<img src="https://p/i.png">', '<a href="https://p/i.png">i</a>').value).toBe(
+      "became a link",
+    );
     expect(htmlOutcome("<hr>", "<p>x</p>").value).toBe("tag removed");
     expect(htmlOutcome("<b>x</b>", undefined).value).toBe("field dropped");
   });

@@ -8,7 +8,12 @@
  */
 import type { OutcomeKind } from "../core/model.ts";
 import type { AttachmentView, PostView } from "../drivers/driver.ts";
-import { attachmentKindFromMediaType, decodeEntities, htmlToText, normaliseHashtag } from "../drivers/normalise.ts";
+import {
+  attachmentKindFromMediaType,
+  decodeEntities,
+  htmlToText,
+  normaliseHashtag,
+} from "../drivers/normalise.ts";
 import type { Expectation, ExtractorName, Json, Variant } from "./inputs.ts";
 
 /** What an extractor is given. */
@@ -191,7 +196,8 @@ const description: Extractor = ({ sent, view }) => {
     return { value: from[0], kind: "kept", detail: `${quoted(alt)}${truncated ? " (truncated)" : ""}` };
   }
   const prefix = sources.find(([, text]) => text.startsWith(alt) || norm(text).startsWith(norm(alt)));
-  if (prefix !== undefined) return { value: `${prefix[0]} (truncated)`, kind: "transformed", detail: quoted(alt) };
+  if (prefix !== undefined)
+    return { value: `${prefix[0]} (truncated)`, kind: "transformed", detail: quoted(alt) };
   return { value: "other description", kind: "transformed", detail: quoted(alt) };
 };
 
@@ -246,14 +252,17 @@ const emoji: Extractor = ({ sent, view }) => {
   const names = sentEmoji(sent);
   const wanted = names.length > 0 ? names : ["fc_blob"];
   const found = objectsIn(view.raw).filter((o) => {
-    const code = typeof o.shortcode === "string" ? o.shortcode : typeof o.name === "string" ? o.name : undefined;
+    const code =
+      typeof o.shortcode === "string" ? o.shortcode : typeof o.name === "string" ? o.name : undefined;
     return code !== undefined && wanted.includes(code.replace(/^:|:$/g, ""));
   });
   const listed = wanted.filter((name) =>
     found.some((o) => String(o.shortcode ?? o.name).replace(/^:|:$/g, "") === name),
   );
   if (listed.length === 0) return { value: "emoji not listed", kind: "feature-dropped" };
-  const withIcon = found.filter((o) => o.icon !== undefined || o.url !== undefined || o.static_url !== undefined);
+  const withIcon = found.filter(
+    (o) => o.icon !== undefined || o.url !== undefined || o.static_url !== undefined,
+  );
   const value =
     listed.length < wanted.length
       ? `${listed.length} of ${wanted.length} emoji listed`
@@ -276,7 +285,8 @@ const hashtags: Extractor = ({ sent, view }) => {
     ),
   ];
   const got = [...new Set(view.hashtags)].sort();
-  if (got.length === 0) return { value: "no tags", kind: sentNames.length === 0 ? "kept" : "feature-dropped" };
+  if (got.length === 0)
+    return { value: "no tags", kind: sentNames.length === 0 ? "kept" : "feature-dropped" };
   const value = got.map((t) => `#${t}`).join(", ");
   const same = got.length === sentNames.length && sentNames.every((t) => got.includes(t));
   return { value: short(value, 80), kind: same ? "kept" : "transformed" };
@@ -288,7 +298,8 @@ const mentions: Extractor = ({ sent, view }) => {
     .map(idOf)
     .filter((h): h is string => h !== undefined);
   const target = hrefs[0];
-  if (target === undefined) return { value: view.mentions.length ? "mention added" : "no mention", kind: "kept" };
+  if (target === undefined)
+    return { value: view.mentions.length ? "mention added" : "no mention", kind: "kept" };
   if (view.mentions.includes(target)) {
     return { value: "mention recognised", kind: "kept", detail: `${view.mentions.length} mention(s)` };
   }
@@ -318,8 +329,14 @@ const quote: Extractor = ({ view, roles }) => {
   const viaTag = objectsIn(view.raw).some(
     (o) => typeof o.rel === "string" && /quote/i.test(o.rel) && idOf(o) === target,
   );
-  if (viaField || viaTag) return { value: "quote recognised", kind: "kept", detail: viaTag ? "via a Link tag" : "via a quote field" };
-  if (view.links.includes(target) || view.html.includes(target)) return { value: "link only", kind: "transformed" };
+  if (viaField || viaTag)
+    return {
+      value: "quote recognised",
+      kind: "kept",
+      detail: viaTag ? "via a Link tag" : "via a quote field",
+    };
+  if (view.links.includes(target) || view.html.includes(target))
+    return { value: "link only", kind: "transformed" };
   return { value: "quote dropped", kind: "feature-dropped" };
 };
 
@@ -335,12 +352,14 @@ const language: Extractor = ({ sent, view }) => {
   const candidates: Array<[string, string]> = [];
   if (typeof sent.content === "string") candidates.push(["content", plain(sent.content)]);
   if (isObject(sent.contentMap)) {
-    for (const [lang, text] of Object.entries(sent.contentMap)) candidates.push([`contentMap.${lang}`, plain(text)]);
+    for (const [lang, text] of Object.entries(sent.contentMap))
+      candidates.push([`contentMap.${lang}`, plain(text)]);
   }
   const shown = view.text;
   const match = candidates.find(([, text]) => text !== "" && shown.includes(text));
   const lang = view.language ?? "no language";
-  if (match === undefined) return { value: `${lang} · other text`, kind: "transformed", detail: quoted(shown) };
+  if (match === undefined)
+    return { value: `${lang} · other text`, kind: "transformed", detail: quoted(shown) };
   return { value: `${lang} · ${match[0]}`, kind: "kept", detail: quoted(shown) };
 };
 
@@ -357,7 +376,8 @@ const text: Extractor = ({ sent, view }) => {
   const url = idOf(asArray(sent.url)[0]);
   if (url !== undefined && (view.links.includes(url) || view.webUrl === url || view.html.includes(url)))
     parts.push("link");
-  if (parts.length === 0) return { value: "nothing readable", kind: "feature-dropped", detail: quoted(view.text) };
+  if (parts.length === 0)
+    return { value: "nothing readable", kind: "feature-dropped", detail: quoted(view.text) };
   const kept = ["name", "summary", "content"].every((p) => sent[p] === undefined || parts.includes(p));
   return { value: parts.join(" + "), kind: kept ? "kept" : "transformed", detail: quoted(view.text) };
 };
@@ -390,7 +410,11 @@ const author: Extractor = ({ view, roles }) => {
   if (view.author === roles.sender) return { value: "the sender", kind: "kept" };
   if (roles.other !== undefined && view.author === roles.other)
     return { value: "the other actor", kind: "transformed" };
-  return { value: view.author === "" ? "no author" : "another author", kind: "transformed", detail: view.author };
+  return {
+    value: view.author === "" ? "no author" : "another author",
+    kind: "transformed",
+    detail: view.author,
+  };
 };
 
 const arrival: Extractor = ({ view }) => ({ value: "post kept", kind: "kept", detail: quoted(view.text) });
@@ -419,7 +443,8 @@ const visibility: Extractor = ({ sent, view }) => {
 export function parseAttributes(attrs: string): Map<string, string> {
   const out = new Map<string, string>();
   const re = /([^\s"'<>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?/g;
-  for (const m of attrs.matchAll(re)) out.set(m[1]!.toLowerCase(), decodeEntities(m[2] ?? m[3] ?? m[4] ?? ""));
+  for (const m of attrs.matchAll(re))
+    out.set(m[1]!.toLowerCase(), decodeEntities(m[2] ?? m[3] ?? m[4] ?? ""));
   return out;
 }
 
@@ -437,7 +462,12 @@ function tagText(html: string): string {
 }
 
 function squash(html: string): string {
-  return html.replace(/\s+/g, " ").replace(/'/g, '"').replace(/\s*\/>/g, ">").trim().toLowerCase();
+  return html
+    .replace(/\s+/g, " ")
+    .replace(/'/g, '"')
+    .replace(/\s*\/>/g, ">")
+    .trim()
+    .toLowerCase();
 }
 
 /** What became of an HTML fragment in the HTML (or text) the receiver keeps. */
@@ -455,9 +485,15 @@ export function htmlOutcome(fragment: string, observed: string | undefined): Ext
     const kept = re.exec(observed);
     if (kept) {
       const attributes = parseAttributes(kept[1] ?? "");
-      const changed = [...tag.attributes].filter(([name, value]) => attributes.get(name) !== value).map(([n]) => n);
+      const changed = [...tag.attributes]
+        .filter(([name, value]) => attributes.get(name) !== value)
+        .map(([n]) => n);
       if (changed.length > 0)
-        return { value: "tag kept, attributes changed", kind: "transformed", detail: `${changed.join(", ")} · ${excerpt(`<${tag.name}`)}` };
+        return {
+          value: "tag kept, attributes changed",
+          kind: "transformed",
+          detail: `${changed.join(", ")} · ${excerpt(`<${tag.name}`)}`,
+        };
       return { value: "tag kept, rewritten", kind: "transformed", detail: excerpt(`<${tag.name}`) };
     }
   }
@@ -465,15 +501,19 @@ export function htmlOutcome(fragment: string, observed: string | undefined): Ext
   // Block tags removed may glue words together ("one itemanother item"): compare without spaces.
   const bare = (t: string) => t.replace(/\s+/g, "");
   if (words !== "" && bare(observedText).includes(bare(words)))
-    return { value: "tag removed, text kept", kind: "feature-dropped", detail: excerpt(words.split(" ")[0] ?? "") };
+    return {
+      value: "tag removed, text kept",
+      kind: "feature-dropped",
+      detail: excerpt(words.split(" ")[0] ?? ""),
+    };
   if (words !== "") return { value: "text removed", kind: "feature-dropped", detail: short(observed, 160) };
   const src = tag?.attributes.get("src");
-  if (src !== undefined && observed.includes(src)) return { value: "became a link", kind: "transformed", detail: excerpt(src) };
+  if (src !== undefined && observed.includes(src))
+    return { value: "became a link", kind: "transformed", detail: excerpt(src) };
   return { value: "tag removed", kind: "feature-dropped", detail: short(observed, 160) };
 }
 
-const html: Extractor = ({ variant, view }) =>
-  htmlOutcome(variant.fragment ?? "", view.html);
+const html: Extractor = ({ variant, view }) => htmlOutcome(variant.fragment ?? "", view.html);
 
 const htmlSummary: Extractor = ({ variant, view }) =>
   htmlOutcome(variant.fragment ?? "", view.contentWarning);
@@ -491,7 +531,9 @@ const anchor: Extractor = ({ variant, view }) => {
   const sent = anchorsIn(variant.fragment ?? "")[0];
   if (sent === undefined) return { value: "no anchor sent", kind: "errored" };
   const href = sent.attributes.get("href");
-  const found = anchorsIn(view.html).filter((a) => (href === undefined ? a.text === sent.text : a.attributes.get("href") === href));
+  const found = anchorsIn(view.html).filter((a) =>
+    href === undefined ? a.text === sent.text : a.attributes.get("href") === href,
+  );
   const match = found[0] ?? anchorsIn(view.html).find((a) => a.text === sent.text);
   if (match === undefined) {
     return view.text.includes(sent.text)
@@ -509,7 +551,11 @@ const anchor: Extractor = ({ variant, view }) => {
   }
   if (changes.length === 0) return { value: "unchanged", kind: "kept" };
   const hrefChanged = match.attributes.get("href") !== href;
-  return { value: hrefChanged ? "href rewritten" : "attributes changed", kind: "transformed", detail: changes.join("; ") };
+  return {
+    value: hrefChanged ? "href rewritten" : "attributes changed",
+    kind: "transformed",
+    detail: changes.join("; "),
+  };
 };
 
 /** Every extractor, by the name a group file gives. */
@@ -535,7 +581,10 @@ export const EXTRACTORS: Readonly<Record<ExtractorName, Extractor>> = {
 };
 
 /** Runs a group's extractor; no copy held is `post dropped` whatever the group. */
-export function extractOutcome(name: ExtractorName, input: Omit<ExtractInput, "view"> & { view: PostView | null }): Extracted {
+export function extractOutcome(
+  name: ExtractorName,
+  input: Omit<ExtractInput, "view"> & { view: PostView | null },
+): Extracted {
   if (input.view === null) return { value: POST_DROPPED, kind: "post-dropped" };
   return EXTRACTORS[name]({ ...input, view: input.view });
 }

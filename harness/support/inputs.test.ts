@@ -4,7 +4,15 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { mediaAt } from "../peer/media.ts";
-import { allVariants, buildObject, fill, type Json, loadInputSet, type Placeholders, placeholdersUsed } from "./inputs.ts";
+import {
+  allVariants,
+  buildObject,
+  fill,
+  type Json,
+  loadInputSet,
+  type Placeholders,
+  placeholdersUsed,
+} from "./inputs.ts";
 
 const set = loadInputSet();
 
@@ -85,7 +93,10 @@ describe("the input set", () => {
         const raw = buildObject(set.base, group, variant, {});
         const unknown = strings(raw).flatMap((s) => [...s.matchAll(/\{([A-Za-z]+)\}/g)].map((m) => m[1]!));
         const known = placeholdersUsed(raw);
-        expect(unknown.filter((name) => !known.has(name)), variant.id).toEqual([]);
+        expect(
+          unknown.filter((name) => !known.has(name)),
+          variant.id,
+        ).toEqual([]);
         const built = buildObject(set.base, group, variant, { ...VALUES, token: "t", label: "l" });
         const key = JSON.stringify(built);
         expect(seen.has(key), `${variant.id} sends the same object as another variant`).toBe(false);
@@ -128,7 +139,9 @@ describe("the input set", () => {
         for (const s of strings(built)) {
           for (const m of s.matchAll(/https:\/\/probe\.test(\/media\/[^\s"'<>]+)/g)) {
             const path = m[1]!;
-            expect(mediaAt(path) !== undefined, `${variant.id}: ${path}`).toBe(!path.startsWith("/media/404/"));
+            expect(mediaAt(path) !== undefined, `${variant.id}: ${path}`).toBe(
+              !path.startsWith("/media/404/"),
+            );
           }
         }
       }
@@ -155,7 +168,11 @@ describe("the input set", () => {
 });
 
 describe("buildObject", () => {
-  const base: Json = { type: "Note", attachment: [{ type: "Image", url: "a", mediaType: "image/png" }], content: "{token}" };
+  const base: Json = {
+    type: "Note",
+    attachment: [{ type: "Image", url: "a", mediaType: "image/png" }],
+    content: "{token}",
+  };
   it("applies plain overrides before JSON Pointers, then removals, then placeholders", () => {
     const built = buildObject(
       base,
@@ -172,11 +189,18 @@ describe("buildObject", () => {
   });
 
   it("leaves unknown braces and unfilled placeholders alone", () => {
-    expect(fill({ a: "p { color: red } {token} {id}" }, { token: "T" })).toEqual({ a: "p { color: red } T {id}" });
+    expect(fill({ a: "p { color: red } {token} {id}" }, { token: "T" })).toEqual({
+      a: "p { color: red } T {id}",
+    });
   });
 
   it("creates missing containers on a pointer and deletes array items", () => {
-    const built = buildObject({ tag: [1, 2, 3] }, { override: {}, remove: [] }, { override: { "/x/y": 1 }, remove: ["/tag/1"] }, {});
+    const built = buildObject(
+      { tag: [1, 2, 3] },
+      { override: {}, remove: [] },
+      { override: { "/x/y": 1 }, remove: ["/tag/1"] },
+      {},
+    );
     expect(built).toEqual({ tag: [1, 3], x: { y: 1 } });
   });
 });
@@ -184,7 +208,10 @@ describe("buildObject", () => {
 describe("loadInputSet", () => {
   it("lists every problem of a broken input set in one error", () => {
     const dir = mkdtempSync(join(tmpdir(), "fc-inputs-"));
-    writeFileSync(join(dir, "manifest.json"), JSON.stringify({ version: "0.0.1", base: "base.json", groups: ["g.json", "h.json"] }));
+    writeFileSync(
+      join(dir, "manifest.json"),
+      JSON.stringify({ version: "0.0.1", base: "base.json", groups: ["g.json", "h.json"] }),
+    );
     writeFileSync(join(dir, "base.json"), JSON.stringify({ type: "Note" }));
     writeFileSync(
       join(dir, "g.json"),
@@ -194,11 +221,26 @@ describe("loadInputSet", () => {
         checkId: "SUP-G",
         extractor: "arrival",
         read: "r",
-        variants: [{ id: "Bad Id", title: "x" }, { id: "ok", title: "ok", expect: "post" }],
+        variants: [
+          { id: "Bad Id", title: "x" },
+          { id: "ok", title: "ok", expect: "post" },
+        ],
       }),
     );
-    writeFileSync(join(dir, "h.json"), JSON.stringify({ group: "h", title: "H", checkId: "nope", extractor: "magic", read: "r", variants: [] }));
+    writeFileSync(
+      join(dir, "h.json"),
+      JSON.stringify({
+        group: "h",
+        title: "H",
+        checkId: "nope",
+        extractor: "magic",
+        read: "r",
+        variants: [],
+      }),
+    );
     const url = pathToFileURL(`${dir}/`);
-    expect(() => loadInputSet(url)).toThrow(/g\.json variant Bad Id: bad id[\s\S]*'expect' without 'check'[\s\S]*checkId[\s\S]*extractor/);
+    expect(() => loadInputSet(url)).toThrow(
+      /g\.json variant Bad Id: bad id[\s\S]*'expect' without 'check'[\s\S]*checkId[\s\S]*extractor/,
+    );
   });
 });

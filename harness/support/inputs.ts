@@ -174,11 +174,13 @@ function groupProblems(file: string, spec: unknown): string[] {
     }
     if (typeof variant.id !== "string" || !ID.test(variant.id)) problems.push(`${where}: bad id`);
     if (typeof variant.title !== "string" || variant.title === "") problems.push(`${where}: no title`);
-    if (variant.override !== undefined && !isObject(variant.override)) problems.push(`${where}: bad override`);
+    if (variant.override !== undefined && !isObject(variant.override))
+      problems.push(`${where}: bad override`);
     if (variant.remove !== undefined && !isStringArray(variant.remove)) problems.push(`${where}: bad remove`);
     if (variant.fragment !== undefined && typeof variant.fragment !== "string")
       problems.push(`${where}: bad fragment`);
-    if (variant.check !== undefined && typeof variant.check !== "string") problems.push(`${where}: bad check`);
+    if (variant.check !== undefined && typeof variant.check !== "string")
+      problems.push(`${where}: bad check`);
     if (variant.expect !== undefined && variant.check === undefined)
       problems.push(`${where}: 'expect' without 'check'`);
     if (
@@ -238,11 +240,14 @@ export function loadInputSet(dir: URL = INPUTS_DIR): InputSet {
       }
       const only = g.variantsFrom.only;
       const missing = (only ?? []).filter((id) => !from.variants.some((v) => v.id === id));
-      if (missing.length > 0) problems.push(`${file}: variantsFrom.only names unknown ids ${missing.join(", ")}`);
+      if (missing.length > 0)
+        problems.push(`${file}: variantsFrom.only names unknown ids ${missing.join(", ")}`);
       const reused = only ? from.variants.filter((v) => only.includes(v.id)) : from.variants;
       const withChecks = g.variantsFrom.checks ?? true;
       specsOfVariants = [
-        ...reused.map(({ check: _c, expect: _e, ...rest }) => (withChecks ? { ...rest, check: _c, expect: _e } : rest)),
+        ...reused.map(({ check: _c, expect: _e, ...rest }) =>
+          withChecks ? { ...rest, check: _c, expect: _e } : rest,
+        ),
         ...g.variants,
       ];
     }
@@ -253,7 +258,8 @@ export function loadInputSet(dir: URL = INPUTS_DIR): InputSet {
       ids.add(v.id);
       const override: Json = { ...(v.override ?? {}) };
       if (v.fragment !== undefined) {
-        if (g.template === undefined) problems.push(`${file} variant ${v.id}: a fragment needs a group template`);
+        if (g.template === undefined)
+          problems.push(`${file} variant ${v.id}: a fragment needs a group template`);
         for (const [field, template] of Object.entries(g.template ?? {}))
           override[field] = template.replaceAll("{fragment}", v.fragment);
       }
@@ -328,7 +334,8 @@ export interface Placeholders {
   now: string;
 }
 
-const PLACEHOLDER = /\{(probe|media|pages|token|label|id|actor|followers|receiver|receiverHandle|parent|other|now)\}/g;
+const PLACEHOLDER =
+  /\{(probe|media|pages|token|label|id|actor|followers|receiver|receiverHandle|parent|other|now)\}/g;
 
 /** The placeholders a JSON value uses. */
 export function placeholdersUsed(value: unknown): Set<string> {
@@ -357,7 +364,8 @@ export function fill<T>(value: T, values: Partial<Placeholders>): T {
   const walk = (v: unknown): unknown => {
     if (typeof v === "string") return replace(v);
     if (Array.isArray(v)) return v.map(walk);
-    if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, item]) => [replace(k), walk(item)]));
+    if (isObject(v))
+      return Object.fromEntries(Object.entries(v).map(([k, item]) => [replace(k), walk(item)]));
     return v;
   };
   return walk(value) as T;

@@ -330,6 +330,15 @@ export const RULES = {
     source: "NodeInfo 2.0 / 2.1 schema (JSON Schema draft-04)",
     check: "DSC-NI-02",
   },
+  "NI-SCHEMA-MEMBER": {
+    title:
+      "A `$schema` member naming the NodeInfo schema is outside the schema (strict consumers may reject it)",
+    severity: "info",
+    level: "MAY",
+    impact: "UNAFFECTED",
+    source: "NodeInfo 2.0 / 2.1 schema: additionalProperties false",
+    check: "DSC-NI-02",
+  },
   "NI-VERSION": {
     title: "The NodeInfo version is 2.0 or 2.1",
     severity: "warning",

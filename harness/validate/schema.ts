@@ -269,6 +269,20 @@ export function checkNodeInfoSchema(doc: JsonObject): Finding[] {
     );
     subject = { ...doc, version: "2.1" };
   }
+  // `$schema` naming the NodeInfo schema only identifies the document (Fedify writes it): noted, not
+  // an error, although the schema's additionalProperties: false does not list it.
+  const declared = typeof doc.$schema === "string" ? doc.$schema.replace(/#$/, "") : undefined;
+  if (declared && /^https?:\/\/nodeinfo\.diaspora\.software\/ns\/schema\/2\.[01]$/.test(declared)) {
+    const { $schema: _, ...rest } = subject;
+    subject = rest;
+    findings.push(
+      finding(
+        "NI-SCHEMA-MEMBER",
+        "/$schema",
+        `found $schema ${preview(doc.$schema)}, which the NodeInfo schema does not define`,
+      ),
+    );
+  }
   findings.push(...runSchema("NI-SCHEMA", schema, subject));
   const protocols = doc.protocols;
   if (Array.isArray(protocols) && !protocols.includes("activitypub")) {

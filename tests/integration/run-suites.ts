@@ -3,7 +3,7 @@
  * keeps the results in memory: the integration tests' one entry point to the whole harness.
  * @module
  */
-import type { TargetSpec } from "../../harness/core/config.ts";
+import { resolveConfig, type TargetSpec } from "../../harness/core/config.ts";
 import type { CellResult } from "../../harness/core/model.ts";
 import { type PairSelection, planCells } from "../../harness/core/plan.ts";
 import { runCells } from "../../harness/core/runner.ts";
@@ -48,20 +48,12 @@ export interface SuitesOutcome {
 export async function runSuites(options: RunSuitesOptions): Promise<SuitesOutcome> {
   const started = Date.now();
   const run = await startTargets(
-    {
+    resolveConfig({
       targets: options.targets,
-      pairs: "all",
-      concurrency: options.concurrency ?? 4,
-      retries: 0,
-      waitBudgetMs: options.waitBudgetMs ?? 10_000,
-      tls: false,
-      expectations: [],
-      outDir: "reports",
       runtime: options.runtime ?? "process",
-      images: {},
       screenshots: false,
       allure: false,
-    },
+    }),
     { runId: `${options.runIdPrefix ?? "test"}-${Date.now()}` },
   );
   try {
