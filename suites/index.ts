@@ -3,6 +3,7 @@
  * @module
  */
 import type { Scenario } from "../harness/core/scenario.ts";
+import { scenarios as captures } from "./captures.ts";
 import { scenarios as deleteScenarios } from "./delete.ts";
 import { scenarios as discovery } from "./discovery.ts";
 import { scenarios as follow } from "./follow.ts";
@@ -20,6 +21,8 @@ export const SUITES: Readonly<Record<string, readonly Scenario[]>> = {
   "media-fallback": mediaFallback,
   delete: deleteScenarios,
   signatures,
+  // Recorded real-world flows replayed by the probe; they decide checks of the other suites.
+  captures,
 };
 
 /** Every scenario of every suite. */

@@ -36,6 +36,11 @@ describe("the support suite", () => {
       if (v.check !== undefined) expect(catalogue.has(v.check), `${v.id}: ${v.check}`).toBe(true);
   });
 
+  it("sends from the probe only, unless asked for any raw-post sender", () => {
+    expect(scenarios.every((s) => s.probeSenderOnly === true)).toBe(true);
+    expect(supportScenarios({ anySender: true }).every((s) => s.probeSenderOnly === false)).toBe(true);
+  });
+
   it("can be limited to some groups", () => {
     expect(supportScenarios({ groups: ["emoji", "url"] }).map((s) => s.id)).toEqual([
       "support.emoji",

@@ -70,6 +70,12 @@ export interface SupportSuiteOptions {
    * delivery before answering it), 5 000 otherwise.
    */
   settleMs?: (receiver: Target) => number;
+  /**
+   * Also run with senders other than the probe (any target with `raw-post`, which may fill in what
+   * a variant removes). Default false: the probe sends, so every document goes out exactly as built
+   * and a run costs one cell per group and receiver.
+   */
+  anySender?: boolean;
 }
 
 /** Evidence labels of a variant: the document sent and the receiver's view. */
@@ -321,11 +327,15 @@ async function judge(
       },
     });
     if (read === null) {
+      const answered = deliveryNote(sent);
       ctx.evidence(checkId, {
         kind: "note",
         label: evidenceLabel.view(variant.id),
-        text: `${cell.receiver.target.id} holds no copy of this variant.${deliveryNote(sent)}`,
+        text: `${cell.receiver.target.id} holds no copy of this variant.${answered}`,
       });
+      // Why it vanished, when the receiver said (e.g. `answered 400: Missing actor.`).
+      if (answered !== "")
+        outcome = { ...outcome, detail: answered.trim().replace(/^The delivery was /, "") };
     } else ctx.view(checkId, evidenceLabel.view(variant.id), read);
   }
   const detail = [outcome.detail, sent.note].filter(Boolean).join(" · ");
@@ -339,7 +349,8 @@ async function judge(
   };
   if (variant.check !== undefined) {
     result.check = variant.check;
-    if (outcome.kind !== "errored")
+    // The probe presents nothing: requirements about what a receiver shows are not judged on it.
+    if (outcome.kind !== "errored" && !receiverIsProbe(cell))
       result.requirement = requirementHolds(variant.expect ?? "feature", outcome) ? "passed" : "failed";
   }
   return result;
@@ -379,6 +390,15 @@ function decide(cell: Cell, outcomes: VariantOutcome[]): void {
       `no variant of ${group.group} could be sent or read back: ${errored[0]?.detail ?? "unknown"}`,
     );
   }
+  if (receiverIsProbe(cell)) {
+    ctx.record(
+      group.checkId,
+      "inapplicable",
+      `the probe keeps documents as they arrive and presents nothing to judge; its column shows what ${ctx.sender.id} sent · ${tallyOutcomes(outcomes)}`,
+      { support },
+    );
+    return;
+  }
   const judged = outcomes.filter((o) => o.requirement !== undefined);
   const failed = judged.filter((o) => o.requirement === "failed");
   const tally = tallyOutcomes(outcomes);
@@ -409,6 +429,10 @@ function decide(cell: Cell, outcomes: VariantOutcome[]): void {
   }
 }
 
+function receiverIsProbe(cell: Cell): boolean {
+  return cell.ctx.receiver.implementation === "probe";
+}
+
 function defaultSettle(receiver: Target): number {
   return receiver.runtime === "process" ? 0 : 5_000;
 }
@@ -425,6 +449,7 @@ function groupScenario(group: Group, inputs: InputSet, options: SupportSuiteOpti
     shape: "pair",
     checks: [group.checkId],
     requires: { sender: ["raw-post"], receiver: ["follow"] },
+    probeSenderOnly: !(options.anySender ?? false),
     timeoutMs: Math.max(60_000, 20_000 + group.variants.length * 1_500),
     async run(ctx) {
       // 1. Roles: the receiver follows the sender (servers take posts from accounts someone follows).

@@ -30,7 +30,8 @@ With no options: every suite between the probe and two fedify-ref servers run as
 options:
   --config FILE         fedicheck.config.ts or a JSON file with the same fields
   --target SPEC         id=implementation[,runtime=process|container|external][,origin=URL]
-                        [,token=VALUE|env:NAME][,defects=a+b]   (repeatable; replaces the default targets)
+                        [,token=VALUE|env:NAME][,defects=a+b][,authorized-fetch]
+                        (repeatable; replaces the default targets)
   --suites LIST         comma-separated suite names (${Object.keys(SUITES).join(", ")})
   --checks LIST         comma-separated check ids or globs (FOL-*, MED-05)
   --pairs SEL           all | probe | sender->receiver[,…]

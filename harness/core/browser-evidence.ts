@@ -270,6 +270,12 @@ export function createScreenshotter(options: ScreenshotterOptions): Screenshotte
         deviceScaleFactor: 1,
         serviceWorkers: "block",
         acceptDownloads: false,
+        // Issue 7: Playwright's own signal handlers call process.exit(130) on Ctrl-C, before the run
+        // could write results.json as "interrupted" (tests/security/interrupt.test.ts caught it). The
+        // session closes the browser itself on every exit path.
+        handleSIGINT: false,
+        handleSIGTERM: false,
+        handleSIGHUP: false,
       });
     } catch (error) {
       await rm(profile, { recursive: true, force: true });

@@ -23,6 +23,11 @@ export interface TargetSpec {
   token?: string;
   /** fedify-ref only: bug-zoo defects to switch on. */
   defects?: string[];
+  /**
+   * fedify-ref as a local process only: serve actors and objects to signed GETs alone (authorized
+   * fetch); the target then declares the `authorized-fetch` capability (SIG-09).
+   */
+  authorizedFetch?: boolean;
 }
 
 /** Everything that shapes a run. Every field has a default (see {@link DEFAULT_CONFIG}). */
@@ -100,14 +105,15 @@ export class ConfigError extends Error {
 
 /**
  * Parses a `--target` value: `id=implementation[,key=value…]` with keys runtime, origin, token and
- * defects (`+`-separated), e.g. `zoo=fedify-ref,defects=ignore-delete+no-cors`.
+ * defects (`+`-separated), and `authorized-fetch` (fedify-ref processes), e.g.
+ * `zoo=fedify-ref,defects=ignore-delete+no-cors` or `af=fedify-ref,authorized-fetch`.
  */
 export function parseTargetSpec(text: string): TargetSpec {
   const [head, ...options] = text.split(",");
   const [id, implementation] = (head ?? "").split("=");
   if (!id || !implementation || !/^[a-z0-9][a-z0-9-]*$/i.test(id)) {
     throw new ConfigError(
-      `--target expects id=implementation[,runtime=…][,origin=…][,token=…][,defects=a+b], got '${text}'`,
+      `--target expects id=implementation[,runtime=…][,origin=…][,token=…][,defects=a+b][,authorized-fetch], got '${text}'`,
     );
   }
   const spec: TargetSpec = { id, implementation };
@@ -123,9 +129,10 @@ export function parseTargetSpec(text: string): TargetSpec {
     } else if (key === "origin") spec.origin = value;
     else if (key === "token") spec.token = value;
     else if (key === "defects") spec.defects = value.split("+").filter(Boolean);
+    else if (key === "authorized-fetch") spec.authorizedFetch = value !== "false";
     else
       throw new ConfigError(
-        `--target ${id}: unknown option '${key}' (expected runtime, origin, token or defects)`,
+        `--target ${id}: unknown option '${key}' (expected runtime, origin, token, defects or authorized-fetch)`,
       );
   }
   return spec;

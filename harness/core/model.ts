@@ -258,7 +258,11 @@ export interface RunTiming {
   startupMs?: number;
   /** The cell phase (wall): from the first cell started to the last finished. */
   cellsWallMs?: number;
-  /** Summed over cells: time inside driver calls to targets (not the probe), outside waits. */
+  /**
+   * Summed over cells: time inside calls that go to a target (driver calls, the probe's deliveries
+   * and fetches, the harness's HTTP requests), outside waits. `workingMs` minus this is the time
+   * cells spent in harness code (validation, scenario logic, event-loop delays).
+   */
   targetCallMs?: number;
   /**
    * CPU time (user + system, all threads) the harness process used during the run: its own work

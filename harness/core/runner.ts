@@ -65,7 +65,10 @@ export interface RunCellsOutcome {
   waitingMs: number;
   /** Sum over cells of cell durations, in ms. */
   cellMs: number;
-  /** Sum over cells of time inside driver calls to targets other than the probe, outside waits, in ms. */
+  /**
+   * Sum over cells of time inside calls that go to a target (driver calls, the probe's deliveries
+   * and fetches, HTTP requests), outside waits, in ms.
+   */
   targetCallMs: number;
 }
 
@@ -240,15 +243,15 @@ async function executeCell(
     else evidenceOf.set(checkId, [...(evidenceOf.get(checkId) ?? []), item]);
   }
 
-  // Driver calls on targets (not the probe, which is the harness's own work) are timed as target calls.
-  const timed = (target: Target) => (target.origin === options.probe.origin ? target : clock.timed(target));
+  // Calls that go to targets are timed as such (the probe's included: its deliveries and fetches
+  // wait on the target answering); what is left of the cell outside waits is the harness's own.
   const ctx: ScenarioContext = {
     scenario,
-    sender: timed(sender),
-    receiver: timed(receiver),
-    probe: options.probe,
+    sender: clock.timed(sender),
+    receiver: clock.timed(receiver),
+    probe: clock.timedCalls(options.probe),
     // Issue 7: tracked (for blame on a cell timeout) and aborted with the cell.
-    http: tracker.http(options.http, controller.signal),
+    http: clock.timedCalls(tracker.http(options.http, controller.signal)),
     signal: controller.signal,
     account: (target: Target, name: string): Promise<Account> =>
       target.driver.provisionAccount(`${name}${nextAccount()}`),

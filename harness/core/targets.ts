@@ -229,12 +229,14 @@ async function startOne(
     const proc = await startFedifyRefProcess({
       name: spec.id,
       ...(spec.defects?.length ? { defects: spec.defects } : {}),
+      ...(spec.authorizedFetch ? { authorizedFetch: true } : {}),
       ...(options.ca ? { https: options.ca } : {}),
     });
     const driver = createFedifyRefDriver({
       url: proc.url,
       token: proc.token,
       ...(proc.caPem ? { ca: proc.caPem } : {}),
+      ...(spec.authorizedFetch ? { authorizedFetch: true } : {}),
     });
     return {
       target: {

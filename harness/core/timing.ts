@@ -5,14 +5,14 @@
  * @module
  */
 import { readFileSync } from "node:fs";
-import type { Driver } from "../drivers/driver.ts";
 import type { Target } from "./model.ts";
 
 /**
- * Splits one cell's wall time into `waitingMs` (inside `waitFor`), `targetMs` (inside driver calls to
- * a target, outside waits) and the rest (harness work in the cell: the probe, validation, scheduling
- * delays). Intervals are attributed once: a driver call made by a wait's condition is waiting, and
- * two overlapping driver calls count their union.
+ * Splits one cell's wall time into `waitingMs` (inside `waitFor`), `targetMs` (inside calls that go
+ * to a target, outside waits: driver calls, the probe's deliveries and fetches, the harness's HTTP
+ * requests) and the rest (harness work in the cell: validation, scenario logic, event-loop delays).
+ * Intervals are attributed once: a call made by a wait's condition is waiting, and two overlapping
+ * calls count their union.
  */
 export class CellClock {
   #waits = 0;
@@ -65,25 +65,29 @@ export class CellClock {
     }
   }
 
-  /**
-   * The target with a driver whose asynchronous methods are timed as target calls. Properties and
-   * synchronous methods pass through unchanged; methods run with the real driver as `this` (drivers
-   * may be classes with private fields).
-   */
+  /** The target with a driver whose asynchronous methods are timed as target calls (see {@link timedCalls}). */
   timed(target: Target): Target {
-    const real = target.driver;
-    const driver = new Proxy(real, {
-      get: (object, property) => {
-        const value: unknown = Reflect.get(object, property, object);
+    return { ...target, driver: this.timedCalls(target.driver) };
+  }
+
+  /**
+   * `object` with its asynchronous methods timed as target calls: a driver, the probe (its
+   * deliveries and fetches wait on the target that answers them), the harness's HTTP client.
+   * Properties and synchronous methods pass through unchanged; methods run with the real object as
+   * `this` (drivers may be classes with private fields).
+   */
+  timedCalls<T extends object>(object: T): T {
+    return new Proxy(object, {
+      get: (real, property) => {
+        const value: unknown = Reflect.get(real, property, real);
         if (typeof value !== "function") return value;
         return (...args: unknown[]) => {
-          const result: unknown = (value as (...a: unknown[]) => unknown).apply(object, args);
+          const result: unknown = (value as (...a: unknown[]) => unknown).apply(real, args);
           // Synchronous methods (and their throws) pass through; only the awaited part is timed.
           return result instanceof Promise ? this.calling(() => result) : result;
         };
       },
-    }) as Driver;
-    return { ...target, driver };
+    });
   }
 }
 

@@ -67,6 +67,8 @@ export interface FedifyRefDriverOptions {
   timeoutMs?: number;
   /** Implementation id to report. Default `fedify-ref`. */
   implementation?: string;
+  /** The server runs with `--authorized-fetch`: declare the `authorized-fetch` capability. Default false. */
+  authorizedFetch?: boolean;
 }
 
 type Json = Record<string, unknown>;
@@ -341,7 +343,9 @@ export function createFedifyRefDriver(options: FedifyRefDriverOptions): Driver &
 
   return {
     implementation,
-    capabilities: FEDIFY_REF_CAPABILITIES,
+    capabilities: options.authorizedFetch
+      ? [...FEDIFY_REF_CAPABILITIES, "authorized-fetch"]
+      : FEDIFY_REF_CAPABILITIES,
     control,
 
     async provisionAccount(name) {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { audienceOf, padBody, tamperBody, withoutHiddenRecipients } from "./delivery.ts";
+import {
+  audienceOf,
+  NESTED_MEMBER,
+  padBody,
+  tamperBody,
+  withNestedArrays,
+  withoutHiddenRecipients,
+} from "./delivery.ts";
 
 describe("delivery helpers", () => {
   it("pads a JSON body with spaces to the exact size and keeps it parseable", () => {
@@ -33,5 +40,19 @@ describe("delivery helpers", () => {
     expect(shown).toMatchObject({ to: ["a", "b"], cc: "b", object: { to: ["a"] } });
     // The original is untouched (it keeps the audience for later Update/Delete).
     expect(activity.bcc).toHaveLength(1);
+  });
+
+  it("splices nested arrays into the embedded object as text, at the asked depth", () => {
+    const body = withNestedArrays({ type: "Create", object: { type: "Note", content: "x" } }, 10_000);
+    // JSON.parse is iterative in V8: it reads what JSON.stringify could not write.
+    const parsed = JSON.parse(body) as { object: Record<string, unknown> };
+    let depth = 0;
+    for (let v: unknown = parsed.object[NESTED_MEMBER]; Array.isArray(v); v = v[0]) depth++;
+    expect(depth).toBe(10_000);
+    expect(parsed.object.content).toBe("x");
+    expect(JSON.parse(withNestedArrays({ type: "Like", object: "x" }, 2))).toMatchObject({
+      object: "x",
+      [NESTED_MEMBER]: [[]],
+    });
   });
 });

@@ -3,6 +3,7 @@
  * violations of {@link Misbehaviour}, plus the addressing helpers delivery needs.
  * @module
  */
+import { randomUUID } from "node:crypto";
 import { generateSigningKeyPair } from "../protocol/keys.ts";
 import { signRequest } from "../protocol/signatures.ts";
 import type { HttpClient, HttpResponse, SignatureScheme, SigningKey } from "../protocol/types.ts";
@@ -45,6 +46,24 @@ export function padBody(body: string, bytes: number): string {
   return body.slice(0, close) + " ".repeat(missing) + body.slice(close);
 }
 
+/** The extension member the `nestedArrays` knob adds. */
+export const NESTED_MEMBER = "https://fedicheck.test/ns#nested";
+
+/**
+ * Serialises `document` with {@link NESTED_MEMBER} holding `depth` nested arrays, on the embedded
+ * object when there is one, else on the activity. The nesting is spliced in as text: JSON.stringify
+ * (core-js's, once jsonld is loaded) overflows the stack long before 10 000 levels.
+ */
+export function withNestedArrays(document: Json, depth: number): string {
+  const placeholder = `fedicheck-nested-${randomUUID()}`;
+  const object = document.object;
+  const marked =
+    typeof object === "object" && object !== null && !Array.isArray(object)
+      ? { ...document, object: { ...(object as Json), [NESTED_MEMBER]: placeholder } }
+      : { ...document, [NESTED_MEMBER]: placeholder };
+  return JSON.stringify(marked).replace(JSON.stringify(placeholder), "[".repeat(depth) + "]".repeat(depth));
+}
+
 /** Changes a JSON object body after signing: adds a member, so the digest no longer matches. */
 export function tamperBody(body: string): string {
   const close = body.lastIndexOf("}");
@@ -80,7 +99,10 @@ export async function postDocument(
   defaults: SigningDefaults,
   misbehaviour: Misbehaviour = {},
 ): Promise<DeliveryResult> {
-  let body = JSON.stringify(document);
+  let body =
+    misbehaviour.nestedArrays === undefined
+      ? JSON.stringify(document)
+      : withNestedArrays(document, misbehaviour.nestedArrays);
   if (misbehaviour.padToBytes !== undefined) body = padBody(body, misbehaviour.padToBytes);
   const key = misbehaviour.unsigned ? undefined : await signingKeyFor(signer, misbehaviour);
   const first = misbehaviour.scheme ?? defaults.firstKnock;
@@ -101,6 +123,7 @@ export async function postDocument(
         scheme,
         now,
         lowercaseDigest: misbehaviour.lowercaseDigest ?? false,
+        ...(misbehaviour.cavageAlgorithm ? { algorithmName: misbehaviour.cavageAlgorithm } : {}),
       });
       headers = { ...headers, ...signed };
       if (misbehaviour.digestMismatch) sent = tamperBody(body);

@@ -20,14 +20,21 @@ import { createHttpClient } from "../protocol/http-client.ts";
 import { generateSigningKeyPair } from "../protocol/keys.ts";
 import { AS2_ACCEPT, createKeyResolver } from "../protocol/signatures.ts";
 import type { SigningKey } from "../protocol/types.ts";
-import { ACTOR_NAME_PATTERN, createLocalActor, INSTANCE_ACTOR, type LocalActor } from "./actors.ts";
+import { probeKeyPool } from "../protocol/key-pool.ts";
+import {
+  ACTOR_NAME_PATTERN,
+  createLocalActor,
+  INSTANCE_ACTOR,
+  type LocalActor,
+  localActorDocument,
+} from "./actors.ts";
 import { idOf, idsOf, isObject, type Json, typeOf } from "./as2.ts";
 import { audienceOf, postDocument, withoutHiddenRecipients } from "./delivery.ts";
 import { AS_CONTEXT, keyDocument, PUBLIC, tombstoneDocument } from "./documents.ts";
 import { observeFetches } from "./fetch-observer.ts";
 import { applyActivity, type InboxContext } from "./inbox.ts";
 import { createInboxLog } from "./inbox-log.ts";
-import { createOutbound } from "./outbound.ts";
+import { createOutbound, DeliveryError } from "./outbound.ts";
 import { createRequestHandler } from "./routes.ts";
 import { followKey, ProbeState } from "./state.ts";
 import type { Addressing, Misbehaviour, Probe, ProbeActor, ProbeOptions } from "./types.ts";
@@ -239,6 +246,49 @@ export async function startProbe(options: ProbeOptions = {}): Promise<Probe> {
       });
     },
     newId,
+
+    async rotateKey(actor, rotateOptions = {}) {
+      const entry = local(actor);
+      const pair = await probeKeyPool().take();
+      const keyId = rotateOptions.sameKeyId
+        ? entry.actor.keyId
+        : `${entry.actor.id}#key-${randomUUID().slice(0, 8)}`;
+      entry.actor.keyId = keyId;
+      entry.key = { keyId, privateKey: pair.privateKey, algorithm: "rsa-sha256" };
+      entry.publicKeyPem = pair.publicKeyPem;
+      const document = localActorDocument(entry, origin);
+      const update: Json = {
+        "@context": document["@context"],
+        id: newId("activities"),
+        type: "Update",
+        actor: entry.actor.id,
+        to: [PUBLIC],
+        cc: [entry.actor.followers],
+        object: withoutContext(document),
+      };
+      const failures: string[] = [];
+      try {
+        await send(entry, update);
+      } catch (error) {
+        // A receiver that cannot verify the new key refuses the Update: the scenario judges that.
+        if (!(error instanceof DeliveryError)) throw error;
+        failures.push(error.message);
+      }
+      return { keyId, update, failures };
+    },
+    deleteActor(actor) {
+      const entry = local(actor);
+      state.deletedActors.add(entry.actor.name);
+      return {
+        "@context": AS_CONTEXT,
+        id: newId("activities"),
+        type: "Delete",
+        actor: entry.actor.id,
+        to: [PUBLIC],
+        cc: [entry.actor.followers],
+        object: entry.actor.id,
+      };
+    },
 
     async follow(actor, targetActorId) {
       const entry = local(actor);

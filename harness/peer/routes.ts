@@ -11,7 +11,13 @@ import type { KeyResolver, SignatureVerdict } from "../protocol/types.ts";
 import type { Finding } from "../validate/findings.ts";
 import { INSTANCE_ACTOR, type LocalActor, localActorDocument } from "./actors.ts";
 import { idOf, isObject, type Json, originOf, typeOf } from "./as2.ts";
-import { nodeinfoDocument, nodeinfoLinks, orderedCollection, webfingerDocument } from "./documents.ts";
+import {
+  nodeinfoDocument,
+  nodeinfoLinks,
+  orderedCollection,
+  tombstoneDocument,
+  webfingerDocument,
+} from "./documents.ts";
 import { AS2_MEDIA_TYPE, escapeHtml, readBody, wantsActivityJson } from "./http-util.ts";
 import { type InboxRecorder, redactHeaders } from "./inbox-log.ts";
 import { mediaAt } from "./media.ts";
@@ -160,6 +166,11 @@ export function createRequestHandler(ctx: RouteContext): (req: IncomingMessage, 
     if (parts[0] === "users" && parts[1] !== undefined) {
       const entry = actors.get(decodeURIComponent(parts[1]));
       if (!entry) return text(404, `No actor named '${parts[1]}' on this probe.`, { vary: "Accept" });
+      if (state.deletedActors.has(entry.actor.name)) {
+        // A deleted actor, its key and collections are gone (DEL-06).
+        const gone = tombstoneDocument(entry.actor.id, entry.type, new Date().toISOString());
+        return { ...json(410, gone), headers: AS2_HEADERS };
+      }
       if (parts.length === 2) return serve(localActorDocument(entry, origin), accept);
       const collection = parts.length === 3 ? actorCollection(entry, parts[2]!) : undefined;
       if (collection) return serve(collection, accept);
@@ -222,6 +233,7 @@ export function createRequestHandler(ctx: RouteContext): (req: IncomingMessage, 
       : localById(resource);
     if (!entry || entry.actor.name === INSTANCE_ACTOR)
       return text(404, `No actor matches ${resource}.`, CORS);
+    if (state.deletedActors.has(entry.actor.name)) return text(410, `${resource} was deleted.`, CORS);
     return json(200, webfingerDocument(entry.actor), { ...CORS, "content-type": "application/jrd+json" });
   }
 

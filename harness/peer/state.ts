@@ -32,6 +32,8 @@ export class ProbeState {
   readonly received = new Map<string, Json>();
   /** Ids of objects a Delete was received for, in order of arrival. */
   readonly deleted = new Set<string>();
+  /** Names of this probe's actors that were deleted: their documents answer 410 (DEL-06). */
+  readonly deletedActors = new Set<string>();
 
   /** The map's entry for `name`, created empty on first use. */
   static bucket<V>(map: Map<string, Map<string, V>>, name: string): Map<string, V> {

@@ -100,6 +100,27 @@ export interface Misbehaviour {
   scheme?: SignatureScheme;
   /** Pad the body with whitespace up to this many bytes. */
   padToBytes?: number;
+  /**
+   * Write this `algorithm` in a draft-cavage `Signature` header (e.g. `hs2019`); the bytes stay
+   * RSA-SHA256, as Mastodon reads hs2019 with an RSA key. Only affects cavage knocks.
+   */
+  cavageAlgorithm?: string;
+  /**
+   * Add to the embedded object (else to the activity) an extension member
+   * `https://fedicheck.test/ns#nested` holding this many nested arrays. Written as text: a document
+   * that deep cannot go through JSON.stringify.
+   */
+  nestedArrays?: number;
+}
+
+/** What {@link Probe.rotateKey} did. */
+export interface KeyRotation {
+  /** The key id the actor publishes now (the old one when `sameKeyId`). */
+  keyId: string;
+  /** The Update of the actor, signed with the new key. */
+  update: Record<string, unknown>;
+  /** Deliveries of the Update that were not accepted, in words (empty when all were). */
+  failures: string[];
 }
 
 /** One request the probe received. */
@@ -185,6 +206,20 @@ export interface Probe {
    * `deliver(…, { keyIdOverride: keyId })`.
    */
   hostKeyDocument(claimedOwner: string): Promise<{ keyId: string; key: SigningKey }>;
+
+  /**
+   * Give an actor a new key pair, under its current keyId (`sameKeyId`) or a new one, publish it in
+   * its document at once, and send an Update of the actor, signed with the new key, to its followers.
+   * A receiver that cannot verify the new key refuses the Update: that is reported in
+   * {@link KeyRotation.failures}, never thrown, so a scenario can judge it (SIG-08).
+   */
+  rotateKey(actor: ProbeActor, options?: { sameKeyId?: boolean }): Promise<KeyRotation>;
+  /**
+   * Delete an actor: from now on its document (and so its key) and its WebFinger answer 410 Gone.
+   * Returns a Delete of the actor addressed to Public and its followers, not sent: deliver it with
+   * {@link Probe.deliver}, which still signs with the gone key (DEL-06).
+   */
+  deleteActor(actor: ProbeActor): Record<string, unknown>;
 
   /** Follow a remote actor. Resolves with the Follow activity after delivery. */
   follow(actor: ProbeActor, targetActorId: string): Promise<Record<string, unknown>>;

@@ -67,11 +67,16 @@ export function cavageAlgorithmFor(key: SigningKey): string {
   return key.algorithm === "ed25519" ? "hs2019" : "rsa-sha256";
 }
 
-/** Signs the request over `headerNames` and returns the `Signature` header value. */
+/**
+ * Signs the request over `headerNames` and returns the `Signature` header value. `algorithmName`
+ * replaces the written `algorithm` (e.g. `hs2019` for an RSA key, as many servers send it); the
+ * signature bytes stay those of the key's own algorithm.
+ */
 export function signCavage(
   request: SignableRequest,
   key: SigningKey,
   headerNames: readonly string[],
+  algorithmName: string = cavageAlgorithmFor(key),
 ): string {
   const data = Buffer.from(cavageSigningString(request, headerNames), "utf8");
   const signature =
@@ -80,7 +85,7 @@ export function signCavage(
       : createSign("sha256").update(data).sign(key.privateKey);
   return [
     `keyId="${key.keyId}"`,
-    `algorithm="${cavageAlgorithmFor(key)}"`,
+    `algorithm="${algorithmName}"`,
     `headers="${headerNames.join(" ")}"`,
     `signature="${signature.toString("base64")}"`,
   ].join(",");

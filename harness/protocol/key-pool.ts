@@ -214,3 +214,13 @@ export function probeKeyPool(): KeyPool {
   shared ??= createKeyPool({ cacheFile: defaultKeyCacheFile() });
   return shared;
 }
+
+/**
+ * Replaces the process-wide pool and returns the previous one (tests, and the bench comparing a pool
+ * with on-demand generation: `createKeyPool({ lowWater: 0 })` without a cache file).
+ */
+export function useProbeKeyPool(pool: KeyPool): KeyPool {
+  const previous = probeKeyPool();
+  shared = pool;
+  return previous;
+}

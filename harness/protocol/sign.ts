@@ -15,6 +15,12 @@ export interface SignOptions {
   now?: Date;
   /** Write the Digest prefix as `sha-256=` (cavage only). Default false. */
   lowercaseDigest?: boolean;
+  /**
+   * The `algorithm` written in a cavage `Signature` header, e.g. `hs2019`; the bytes are still signed
+   * with the key's own algorithm (RSA keys: PKCS#1 v1.5 SHA-256, as Mastodon reads hs2019). Default:
+   * `rsa-sha256` for RSA keys, `hs2019` for Ed25519.
+   */
+  algorithmName?: string;
 }
 
 /** Lower-cases header names (later names win), so callers may pass any casing. */
@@ -43,7 +49,8 @@ export function signRequest(
   if (scheme === "draft-cavage-12") {
     if (hasBody) added.digest = digestHeader(request.body, { lowercase: options.lowercaseDigest ?? false });
     const merged = { ...request, headers: { ...lowerCaseHeaders(request.headers), ...added } };
-    added.signature = signCavage(merged, key, hasBody ? CAVAGE_POST_HEADERS : CAVAGE_GET_HEADERS);
+    const headerNames = hasBody ? CAVAGE_POST_HEADERS : CAVAGE_GET_HEADERS;
+    added.signature = signCavage(merged, key, headerNames, options.algorithmName);
     return added;
   }
   if (hasBody) added["content-digest"] = contentDigestHeader(request.body);

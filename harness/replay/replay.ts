@@ -335,7 +335,8 @@ export async function replayCapture(options: ReplayOptions): Promise<ReplayRepor
   const activities: ActivityReport[] = [];
   const touched = new Map<string, { account: Account; objectType?: string }>();
   let previousAt: number | undefined;
-  let lastDeliveredAt = Date.now();
+  // When the last POST went out: `preserve` spaces POSTs, whatever reading back took in between.
+  let lastPostAt = Date.now();
   let stopped = false;
 
   // 4. Deliveries in order; documents that became 404/410 turn into Tombstones where they happened.
@@ -360,7 +361,7 @@ export async function replayCapture(options: ReplayOptions): Promise<ReplayRepor
     }
     if (timing === "preserve" && previousAt !== undefined && !Number.isNaN(at)) {
       const gap = Math.min(Math.max(0, at - previousAt), options.maxGapMs ?? 60_000);
-      await abortable(gap - (Date.now() - lastDeliveredAt), signal);
+      await abortable(gap - (Date.now() - lastPostAt), signal);
     }
     if (!Number.isNaN(at)) previousAt = at;
     if (timing === "step" && options.onStep) {
@@ -372,7 +373,6 @@ export async function replayCapture(options: ReplayOptions): Promise<ReplayRepor
       }
     }
     const report = await replayOne(delivery, step);
-    lastDeliveredAt = Date.now();
     activities.push(report);
     options.onActivity?.(report);
   }
@@ -403,9 +403,11 @@ export async function replayCapture(options: ReplayOptions): Promise<ReplayRepor
     const before = step.replayedObjectId
       ? await ctx.driver.receivedPost(observer, step.replayedObjectId).catch(() => null)
       : null;
-    const inbox = await inboxFor(delivery, activity, observer);
     let delivered: ActivityReport["replayed"];
+    let inbox: string | undefined;
     try {
+      inbox = await inboxFor(delivery, activity, observer);
+      lastPostAt = Date.now();
       const result = await deliverSigned(http, inbox, activity, signer.key, {
         firstKnock: "draft-cavage-12",
       });
@@ -416,7 +418,10 @@ export async function replayCapture(options: ReplayOptions): Promise<ReplayRepor
         body: result.response.text().slice(0, 500),
       };
     } catch (error) {
-      delivered = { inbox, error: error instanceof Error ? error.message : String(error) };
+      delivered = {
+        ...(inbox ? { inbox } : {}),
+        error: error instanceof Error ? error.message : String(error),
+      };
     }
     if (
       step.replayedObjectId &&
@@ -426,15 +431,20 @@ export async function replayCapture(options: ReplayOptions): Promise<ReplayRepor
       const existing = touched.get(step.objectId);
       touched.set(step.objectId, { account: observer, objectType: existing?.objectType ?? step.objectType });
     }
-    const report = await observeActivity(ctx, {
-      step,
-      activity,
-      account: observer,
-      before,
-      delivered,
-      notes,
-    });
-    return report;
+    try {
+      return await observeActivity(ctx, { step, activity, account: observer, before, delivered, notes });
+    } catch (error) {
+      // A driver that cannot read something back (unsupported, a failing API) costs this row only.
+      if (signal?.aborted) throw error;
+      const status = delivered.status ?? 0;
+      return {
+        ...skipped(step, ""),
+        replayed: delivered,
+        outcome: delivered.error ? "error" : status >= 200 && status < 300 ? "delivered" : "refused",
+        summary: `answered ${delivered.status ?? delivered.error}; reading the target back failed: ${(error as Error).message}`,
+        notes,
+      };
+    }
   }
 
   /** For an Accept/Reject of a Follow by a receiving actor: the target's account follows first. */

@@ -274,7 +274,8 @@ describe("exports", () => {
     expect(html).toContain(
       '<a href="#d-image_attachments.url-array">Δ 🔴 post dropped ❗MED-05<span class="was">was 🟢 image</span></a>',
     );
-    expect(html.match(/<td class="changed[^"]*"/g)).toHaveLength(2); // the grid cell and the changes table
+    expect(html.match(/<td class="[^"]*\bchanged\b[^"]*"/g)).toHaveLength(2); // the grid cell and the changes table
+    expect(html).toContain('<td class="k-post-dropped changed reqfail"');
     expect(html).toContain('<section class="detail" id="d-image_attachments.url-array">');
     expect(html).toContain("&quot;id&quot;: &quot;doc-image_attachments.url-array&quot;");
     expect(html).toContain("view of image_attachments.url-array on ref");

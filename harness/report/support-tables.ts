@@ -442,7 +442,9 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:v
 h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}p.meta,p.read{color:var(--muted)}
 table{border-collapse:collapse;margin:.5rem 0 1rem;width:100%}th,td{border:1px solid var(--border);padding:.25rem .5rem;text-align:left;vertical-align:top}
 thead th{background:var(--soft);position:sticky;top:0}td a{color:inherit;text-decoration:none;display:block}td a:hover{text-decoration:underline}
-code{font:12px ui-monospace,Menlo,Consolas,monospace}td.changed{background:var(--hl);font-weight:600}td.reqfail{box-shadow:inset 3px 0 0 var(--fail)}
+code{font:12px ui-monospace,Menlo,Consolas,monospace}td.changed{outline:3px solid #bf8700;outline-offset:-3px;font-weight:600}td.reqfail{box-shadow:inset 3px 0 0 var(--fail)}
+td.k-kept{background:#dafbe1}td.k-transformed{background:#fff8c5}td.k-feature-dropped{background:#ffe7cc}td.k-post-dropped{background:#ffd8d3}td.k-errored{background:#eaeef2}
+@media (prefers-color-scheme:dark){td.k-kept{background:#12261e}td.k-transformed{background:#2e2a12}td.k-feature-dropped{background:#33210f}td.k-post-dropped{background:#3a1414}td.k-errored{background:#1c2128}}
 .was{display:block;font-weight:400;color:var(--muted);font-size:12px}.detail{display:none;border:2px solid var(--border);padding:.5rem 1rem;margin:1rem 0;background:var(--bg)}
 .detail:target{display:block}.panes{display:grid;grid-template-columns:1fr 1fr;gap:.75rem}.panes pre{background:var(--soft);padding:.5rem;overflow:auto;max-height:36rem;font:12px/1.35 ui-monospace,Menlo,Consolas,monospace;white-space:pre-wrap;word-break:break-word}
 nav.groups a{margin-right:.75rem}`;
@@ -494,9 +496,11 @@ export function renderSupportHtml(results: RunResults, tables: SupportTables, di
         const entry = row.outcomes[column.key];
         if (entry === undefined) return "<td>·</td>";
         const change = changed.get(changeKey(row.variant, column.key));
-        const classes = [change ? "changed" : "", entry.requirement === "failed" ? "reqfail" : ""].filter(
-          Boolean,
-        );
+        const classes = [
+          `k-${entry.kind}`,
+          change ? "changed" : "",
+          entry.requirement === "failed" ? "reqfail" : "",
+        ].filter(Boolean);
         const tip = [entry.detail, entry.status !== undefined ? `HTTP ${entry.status}` : ""]
           .filter(Boolean)
           .join(" · ");

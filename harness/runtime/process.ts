@@ -263,6 +263,8 @@ export interface FedifyRefProcessOptions {
   firstKnock?: "draft-cavage-12" | "rfc9421";
   /** Fedify log level on stderr. Default `warning`. */
   logLevel?: string;
+  /** Serve actors and objects only to signed GETs (`--authorized-fetch`). Default false. */
+  authorizedFetch?: boolean;
   /** See {@link ProcessTargetOptions.readyTimeoutMs}. */
   readyTimeoutMs?: number;
   /** Extra environment variables. */
@@ -309,6 +311,7 @@ export async function startFedifyRefProcess(options: FedifyRefProcessOptions): P
   }
   if (options.origin) args.push("--origin", options.origin);
   if (options.defects && options.defects.length > 0) args.push("--defect", options.defects.join(","));
+  if (options.authorizedFetch) args.push("--authorized-fetch");
   const cleanup = async () => {
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   };

@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { DEFAULT_CONFIG } from "../../harness/core/config.ts";
 import type { RunResults } from "../../harness/core/model.ts";
 import { planCells } from "../../harness/core/plan.ts";
 import { runCells } from "../../harness/core/runner.ts";
@@ -20,30 +21,29 @@ import { validateResults } from "../../harness/report/results-schema.ts";
 import { buildSupportTables, diffSupportTables } from "../../harness/report/support-tables.ts";
 import { allVariants, buildObject, inputSet } from "../../harness/support/inputs.ts";
 import { validate } from "../../harness/validate/index.ts";
-import { outcomesOf, SUPPORT_CHECKS, scenarios } from "../../suites/support.ts";
+import { outcomesOf, SUPPORT_CHECKS, scenarios, supportScenarios } from "../../suites/support.ts";
 
 const RECEIVER = "recv";
 
 /** Runs the whole support suite from the probe to one fedify-ref process; returns results and timings. */
-async function supportRun(runId: string, defects: string[]): Promise<{ results: RunResults; runMs: number; wallMs: number }> {
+async function supportRun(
+  runId: string,
+  defects: string[],
+): Promise<{ results: RunResults; runMs: number; wallMs: number }> {
   const started = Date.now();
   const run = await startTargets(
     {
+      ...DEFAULT_CONFIG,
       targets: [{ id: RECEIVER, implementation: "fedify-ref", runtime: "process", defects }],
-      pairs: "all",
-      concurrency: 4,
-      retries: 0,
-      waitBudgetMs: 10_000,
-      tls: false,
-      expectations: [],
-      outDir: "reports",
-      runtime: "process",
-      images: {},
     },
     { runId },
   );
   try {
-    const cells = planCells({ scenarios, targets: run.targets, pairs: [{ sender: "probe", receiver: RECEIVER }] });
+    const cells = planCells({
+      scenarios,
+      targets: run.targets,
+      pairs: [{ sender: "probe", receiver: RECEIVER }],
+    });
     const t0 = Date.now();
     const outcome = await runCells({
       cells,
@@ -80,7 +80,9 @@ function arrayUrlVariants(): string[] {
       .filter((v) => {
         const object = buildObject(set.base, group, v, {});
         const attachments = Array.isArray(object.attachment) ? object.attachment : [object.attachment];
-        return attachments.some((a) => typeof a === "object" && a !== null && Array.isArray((a as { url?: unknown }).url));
+        return attachments.some(
+          (a) => typeof a === "object" && a !== null && Array.isArray((a as { url?: unknown }).url),
+        );
       })
       .map((v) => v.id),
   );
@@ -113,8 +115,14 @@ describe("support tables against fedify-ref", { timeout: 900_000 }, () => {
       // Each variant has its document sent and the receiver's view as evidence.
       for (const cell of results.cells) {
         for (const o of cell.support?.variants ?? []) {
-          expect(cell.evidence.some((e) => e.label === `sent ${o.variant}` && e.kind === "payload"), o.variant).toBe(true);
-          expect(cell.evidence.some((e) => e.label === `view ${o.variant}`), o.variant).toBe(true);
+          expect(
+            cell.evidence.some((e) => e.label === `sent ${o.variant}` && e.kind === "payload"),
+            o.variant,
+          ).toBe(true);
+          expect(
+            cell.evidence.some((e) => e.label === `view ${o.variant}`),
+            o.variant,
+          ).toBe(true);
         }
       }
     }
@@ -123,7 +131,11 @@ describe("support tables against fedify-ref", { timeout: 900_000 }, () => {
     const ref = outcomesOf(conformant.results.cells);
     expect(ref.get("necessary_properties.no-id")?.kind).toBe("post-dropped");
     expect(ref.get("attributed_to.other-actor")?.kind).toBe("post-dropped");
-    expect(ref.get("image_attachments.png")).toMatchObject({ value: "image", kind: "kept", requirement: "passed" });
+    expect(ref.get("image_attachments.png")).toMatchObject({
+      value: "image",
+      kind: "kept",
+      requirement: "passed",
+    });
     expect(ref.get("hashtags.camel-case")?.value).toBe("#fedichecktag");
 
     // The defect: exactly the variants whose attachment url is an array change, to "post dropped".
@@ -142,10 +154,14 @@ describe("support tables against fedify-ref", { timeout: 900_000 }, () => {
     for (const id of expected) expect(zoo.get(id)?.requirement ?? "none", id).not.toBe("passed");
 
     // The matrix: the groups holding MED-05 variants fail only on the broken receiver.
-    const verdict = (results: RunResults, checkId: string) => results.cells.find((c) => c.checkId === checkId);
+    const verdict = (results: RunResults, checkId: string) =>
+      results.cells.find((c) => c.checkId === checkId);
     for (const checkId of ["SUP-IMAGE", "SUP-RECOMMENDED"]) {
       expect(verdict(conformant.results, checkId)?.verdict, checkId).toBe("passed");
-      expect(verdict(broken.results, checkId)).toMatchObject({ verdict: "failed", message: expect.stringMatching(/MED-05 not met/) });
+      expect(verdict(broken.results, checkId)).toMatchObject({
+        verdict: "failed",
+        message: expect.stringMatching(/MED-05 not met/),
+      });
     }
 
     // The reports: support.md lists exactly those changes; support.html highlights them.
@@ -155,5 +171,50 @@ describe("support tables against fedify-ref", { timeout: 900_000 }, () => {
     expect(md.split("(was ").length - 1).toBe(expected.length);
     const html = readFileSync(written.support!.html, "utf8");
     for (const id of expected) expect(html).toContain(`<a href="#d-${id}">Δ 🔴 post dropped`);
+  });
+
+  it("also runs from another raw-post sender, saying what that sender may fill in", async () => {
+    const run = await startTargets(
+      {
+        ...DEFAULT_CONFIG,
+        targets: [
+          { id: "fedify-a", implementation: "fedify-ref", runtime: "process" },
+          { id: "fedify-b", implementation: "fedify-ref", runtime: "process" },
+        ],
+      },
+      { runId: "support-any-sender" },
+    );
+    try {
+      const cells = planCells({
+        scenarios: supportScenarios({ anySender: true, groups: ["necessary_properties"] }),
+        targets: run.targets,
+        pairs: [
+          { sender: "fedify-a", receiver: "fedify-b" },
+          { sender: "fedify-a", receiver: "probe" },
+        ],
+      });
+      const { results } = await runCells({
+        cells,
+        checks: [...SUPPORT_CHECKS],
+        probe: run.probe,
+        http: run.http,
+        validate: (document, context) => validate(document, context),
+      });
+      const toRef = results.find((c) => c.receiver === "fedify-b")!;
+      // fedify-a's post-raw fills in the id the variant removes, so the post arrives.
+      const noId = toRef.support?.variants.find((v) => v.variant === "necessary_properties.no-id");
+      expect(noId).toMatchObject({
+        kind: "kept",
+        detail: expect.stringContaining("sent through fedify-a's own API"),
+      });
+      expect(toRef.support?.variants).toHaveLength(8);
+      // The probe as receiver shows what fedify-a put on the wire, and judges nothing.
+      const toProbe = results.find((c) => c.receiver === "probe")!;
+      expect(toProbe.verdict).toBe("inapplicable");
+      expect(toProbe.message).toMatch(/presents nothing to judge/);
+      expect(toProbe.support?.variants.every((v) => v.requirement === undefined)).toBe(true);
+    } finally {
+      await run.stop();
+    }
   });
 });
