@@ -5,6 +5,7 @@
  * @module
  */
 import type { Capability, CheckDefinition } from "../harness/core/model.ts";
+import { SUPPORT_CHECKS } from "./support-checks.ts";
 
 const AP = "W3C ActivityPub";
 const AS2 = "W3C Activity Streams 2.0";
@@ -466,6 +467,17 @@ const POST: CheckDefinition[] = [
     { sender: ["post"] },
   ),
   check(
+    "AS-05",
+    "post",
+    "`name` carries no HTML; a Question has oneOf or anyOf, not both",
+    "`name` is plain text (HTML goes in `content`/`summary`), on what a server delivers and on its " +
+      "actors; a Question MUST NOT carry both `oneOf` and `anyOf`.",
+    `${AS2} Vocabulary §4 (name, Question)`,
+    "MUST",
+    "DEGRADED",
+    { sender: ["post"] },
+  ),
+  check(
     "AS-06",
     "post",
     "No bto/bcc in deliveries",
@@ -658,6 +670,18 @@ const DELETE: CheckDefinition[] = [
     { sender: ["post"] },
   ),
   check(
+    "DEL-06",
+    "delete",
+    "An actor's Delete is accepted though its key answers 410",
+    "When an actor is deleted its key goes with it, so its Delete cannot be verified; a receiver whose " +
+      "fetch of the key finds 410 Gone accepts the Delete of that actor and forgets it (its follows, " +
+      "its posts) instead of refusing it.",
+    "https://github.com/superseriousbusiness/gotosocial/pull/1005; Fedify onUnverifiedActivity",
+    "SHOULD",
+    "DEGRADED",
+    { receiver: ["follow"] },
+  ),
+  check(
     "DEL-08",
     "delete",
     "A stale copy is purged when a refetch finds it gone",
@@ -742,6 +766,84 @@ const SIGNATURES: CheckDefinition[] = [
     "DEGRADED",
     { receiver: ["signature-rfc9421"] },
   ),
+  check(
+    "SIG-07",
+    "signatures",
+    "A cavage signature with algorithm hs2019 is accepted",
+    "`hs2019` in a draft-cavage `Signature` header means “the key's own algorithm” (RSA keys: " +
+      "RSASSA-PKCS1-v1_5 SHA-256, as Mastodon reads it); a POST signed so is accepted.",
+    `${SIG}; draft-cavage-http-signatures-12 §2.1.3`,
+    "SHOULD",
+    "PROBLEM",
+    { receiver: ["signature-cavage"] },
+  ),
+  check(
+    "SIG-08",
+    "signatures",
+    "A rotated key is verified after a refetch",
+    "When a signature fails with a cached key, the verifier fetches the key once more: an actor that " +
+      "rotated its key (under the same key id, or a new one) and announced it with Update keeps " +
+      "being heard.",
+    `${SIG}; ${MASTODON_SECURITY}`,
+    "SHOULD",
+    "PROBLEM",
+  ),
+  check(
+    "SIG-09",
+    "signatures",
+    "Authorized fetch refuses unsigned GETs and serves signed ones",
+    "A server in authorized-fetch (secure) mode answers unsigned GETs of its actors and objects with " +
+      "401 or 403, and serves them to GETs signed by a key it can verify.",
+    `${SIG} (authorized fetch); ${MASTODON_SECURITY}`,
+    "MUST",
+    "PROBLEM",
+    { receiver: ["authorized-fetch"] },
+  ),
+];
+
+const SECURITY: CheckDefinition[] = [
+  check(
+    "SEC-01",
+    "security",
+    "A post forged in another actor's name is not shown as theirs",
+    "A Create whose object's `attributedTo` is not the activity's (verified) actor is not stored as " +
+      "that other actor's post: authorship comes from the signature, not from the payload.",
+    `${AP} §3.1 (objects' authenticity); ${MASTODON_SECURITY}`,
+    "MUST",
+    "PROBLEM",
+  ),
+  check(
+    "SEC-02",
+    "security",
+    "A boosted object is taken from its origin, not from the Announce",
+    "An Announce embedding a copy of another server's object does not make the receiver believe that " +
+      "copy: it resolves the object from its origin (showing the real content) or drops it.",
+    `${AP} §7.11 (Announce), §3.2 (retrieving objects); Mastodon (fetch_remote_original_status)`,
+    "MUST",
+    "PROBLEM",
+    { sender: ["post"], receiver: ["follow"] },
+  ),
+  check(
+    "SEC-03",
+    "security",
+    "An oversized body is refused without harm",
+    "An inbox POST of several MiB (whitespace-padded, validly signed) is refused (e.g. 413) rather than " +
+      "processed, and the server goes on working: a later post arrives, nothing of the big one is kept.",
+    "OWASP API4:2023 (unrestricted resource consumption); Mastodon and GoToSocial body limits",
+    "SHOULD",
+    "DEGRADED",
+  ),
+  check(
+    "SEC-04",
+    "security",
+    "Deeply nested JSON is refused or ignored without harm",
+    "A document with an extension nested thousands of arrays deep is refused or has that member " +
+      "dropped: the server goes on working (a later post arrives) and what it keeps or serves back " +
+      "carries no structure nested beyond 100 levels.",
+    "OWASP API4:2023; RFC 8259 §9 (parsers may limit nesting depth)",
+    "SHOULD",
+    "DEGRADED",
+  ),
 ];
 
 /** Every check fedicheck decides, grouped by suite. */
@@ -752,6 +854,8 @@ export const CHECKS: CheckDefinition[] = [
   ...MEDIA,
   ...DELETE,
   ...SIGNATURES,
+  ...SECURITY,
+  ...SUPPORT_CHECKS,
 ];
 
 const INDEX = new Map(CHECKS.map((c) => [c.id, c]));

@@ -15,11 +15,13 @@ import {
   fetchAs2,
   fetchEvidence,
   followingPair,
+  followStateOf,
   heldBy,
   inboxOf,
   jsonBody,
   party,
   postAndWait,
+  precondition,
   probeActorOf,
   probeSentinel,
   sentinel,
@@ -307,5 +309,47 @@ const refetch: Scenario = {
   },
 };
 
+const goneActor: Scenario = {
+  id: "delete.gone-actor",
+  suite: "delete",
+  title: "An actor's Delete is accepted though its key answers 410",
+  shape: "pair",
+  probeSenderOnly: true,
+  checks: ["DEL-06"],
+  requires: { receiver: ["follow"] },
+  async run(ctx) {
+    // 1. Roles: probe actor A is locked, so the receiver's follow stays pending: the receiver has a
+    //    relation to forget, and has never verified (nor cached) a signature of A's.
+    const sender = await party(ctx, ctx.sender, "author");
+    const receiver = await party(ctx, ctx.receiver, "reader");
+    const actor = probeActorOf(ctx, sender);
+    ctx.probe.setLocked(actor, true);
+    await receiver.target.driver.follow(receiver.account, actor.id);
+    await precondition(
+      ctx,
+      `${who(receiver)} has a pending follow of ${actor.handle}`,
+      async () =>
+        ctx.probe.followRequests(actor).length > 0 && (await followStateOf(receiver, sender)) === "pending",
+      `${who(receiver)} did not keep a pending follow of a locked actor (see FOL-07)`,
+    );
+    // 2. A is deleted: its document, and so its key, answer 410 Gone from now on.
+    const del = ctx.probe.deleteActor(actor);
+    // 3. A's Delete of itself, signed with the gone key, reaches the receiver.
+    const inbox = await inboxOf(ctx, receiver.account.actorId);
+    const result = await ctx.probe.deliver(actor, inbox, del);
+    ctx.evidence("DEL-06", deliveryEvidence("Delete of the actor, its key gone (410)", result));
+    // 4. DEL-06: the receiver forgets A: the pending follow goes away.
+    await ctx.waitFor(
+      `${who(receiver)} no longer has a follow of the deleted ${actor.id}`,
+      async () => (await followStateOf(receiver, sender)) === "none",
+      { check: "DEL-06" },
+    );
+    ctx.assert("DEL-06", true, `the Delete was accepted (HTTP ${result.status}); the follow is gone`, {
+      expected: "the pending follow of the deleted actor dropped",
+      observed: `HTTP ${result.status}; follow state none`,
+    });
+  },
+};
+
 /** The delete suite. */
-export const scenarios: Scenario[] = [remove, tombstone, beforeCreate, wrongOrigin, refetch];
+export const scenarios: Scenario[] = [remove, tombstone, beforeCreate, wrongOrigin, goneActor, refetch];

@@ -9,7 +9,9 @@ import { scenarios as discovery } from "./discovery.ts";
 import { scenarios as follow } from "./follow.ts";
 import { scenarios as mediaFallback } from "./media-fallback.ts";
 import { scenarios as post } from "./post.ts";
+import { scenarios as security } from "./security.ts";
 import { scenarios as signatures } from "./signatures.ts";
+import { scenarios as support } from "./support.ts";
 
 export { CHECKS, checkById } from "./catalogue.ts";
 
@@ -21,9 +23,15 @@ export const SUITES: Readonly<Record<string, readonly Scenario[]>> = {
   "media-fallback": mediaFallback,
   delete: deleteScenarios,
   signatures,
+  security,
   // Recorded real-world flows replayed by the probe; they decide checks of the other suites.
   captures,
+  // Hundreds of input variants per receiver: descriptive support tables, run with --suites support.
+  support,
 };
+
+/** Suites a run covers when none are named: all but the long descriptive `support` tables. */
+export const DEFAULT_SUITES: readonly string[] = Object.keys(SUITES).filter((s) => s !== "support");
 
 /** Every scenario of every suite. */
 export const ALL_SCENARIOS: readonly Scenario[] = Object.values(SUITES).flat();

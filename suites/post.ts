@@ -426,7 +426,7 @@ const wire: Scenario = {
   title: "The Create a target delivers is well-formed and matches what it serves",
   shape: "pair",
   probeReceiverOnly: true,
-  checks: ["PST-01", "PST-14", "AS-03", "AS-06", "AS-07"],
+  checks: ["PST-01", "PST-14", "AS-03", "AS-05", "AS-06", "AS-07"],
   requires: { sender: ["post"] },
   async run(ctx) {
     // 1. Roles: a probe actor (receiver) follows the target (sender).
@@ -522,7 +522,31 @@ const wire: Scenario = {
       },
     );
 
-    // 8. PST-14: GET of the object id (signed, as a follower would) returns the same object.
+    // 8. AS-05: no HTML in `name` (on the Create and on the sender's actor document), and no
+    //    Question with both oneOf and anyOf.
+    const actorResponse = await ctx.probe.fetch(actorId, { signedAs: probeActor });
+    const actorDocument = jsonBody(actorResponse);
+    const actorFindings = actorDocument
+      ? await ctx.validate("AS-05", "sender's actor document", actorDocument, origin ? { origin } : {})
+      : [];
+    const as05 = [
+      ...findingsFor(findings, "AS-05"),
+      ...findingsFor(actorFindings, "AS-05").map((f) => `actor document: ${f}`),
+    ];
+    ctx.assert(
+      "AS-05",
+      as05.length === 0,
+      as05.length === 0 ? "no HTML in name; no Question with both oneOf and anyOf" : as05.join("; "),
+      {
+        expected: "`name` as plain text on the Create and the actor; a Question with oneOf or anyOf, not both",
+        observed:
+          as05.length === 0
+            ? `actor name ${show(actorDocument?.name ?? `(actor document: HTTP ${actorResponse.status})`)}`
+            : as05.join("; "),
+      },
+    );
+
+    // 9. PST-14: GET of the object id (signed, as a follower would) returns the same object.
     const fetched = await ctx.probe.fetch(ref.uri, { signedAs: probeActor });
     ctx.evidence("PST-14", fetchEvidence("object dereferenced", ref.uri, {}, fetched));
     const served = jsonBody(fetched);

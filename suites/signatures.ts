@@ -14,9 +14,11 @@ import {
   craftNote,
   deliveryEvidence,
   establishFollow,
+  fetchEvidence,
   followingPair,
   heldBy,
   inboxOf,
+  jsonBody,
   party,
   probeActorOf,
   probeReceived,
@@ -249,38 +251,175 @@ const staleDate = forgeryScenario(
   ],
 );
 
-const rfc9421: Scenario = {
-  id: "signatures.rfc9421",
+/**
+ * A scenario in which the probe delivers one Create signed in an unusual but valid way (no double
+ * knock); the check passes when the receiver holds the note.
+ */
+function acceptanceScenario(
+  id: string,
+  checkId: string,
+  title: string,
+  requires: Scenario["requires"],
+  signing: { label: string; misbehaviour: Misbehaviour },
+): Scenario {
+  return {
+    id: `signatures.${id}`,
+    suite: "signatures",
+    title,
+    shape: "pair",
+    probeSenderOnly: true,
+    checks: [checkId],
+    ...(requires ? { requires } : {}),
+    async run(ctx) {
+      // 1. Roles: the receiver follows a probe actor A (sender).
+      const sender = await party(ctx, ctx.sender, "author");
+      const receiver = await party(ctx, ctx.receiver, "reader");
+      await establishFollow(ctx, receiver, sender);
+      const actor = probeActorOf(ctx, sender);
+      // 2. The probe delivers a Create signed that way only.
+      const note = craftNote(ctx, actor, { content: `<p>${signing.label} ${token("signed")}</p>` });
+      ctx.probe.host({ "@context": AS_CONTEXT, ...note });
+      const create = craftActivity(ctx, actor, "Create", note);
+      const inbox = await inboxOf(ctx, receiver.account.actorId);
+      const result = await ctx.probe.deliver(actor, inbox, create, signing.misbehaviour);
+      ctx.evidence(checkId, deliveryEvidence(`Create ${signing.label}`, result));
+      // 3. The check: the receiver holds it.
+      const view = await waitHeld(ctx, receiver, String(note.id), {
+        check: checkId,
+        what: `the note ${signing.label}`,
+      });
+      ctx.view(checkId, "note on the receiver", view);
+      ctx.assert(checkId, true, `accepted (HTTP ${result.status})`, {
+        expected: "the note held",
+        observed: `held; ${show(result.status)}`,
+      });
+    },
+  };
+}
+
+const rfc9421 = acceptanceScenario(
+  "rfc9421",
+  "SIG-06",
+  "A POST signed with RFC 9421 is accepted",
+  { receiver: ["follow", "signature-rfc9421"] },
+  { label: "signed with RFC 9421", misbehaviour: { scheme: "rfc9421" } },
+);
+
+const hs2019 = acceptanceScenario(
+  "hs2019",
+  "SIG-07",
+  "A cavage signature whose algorithm is hs2019 is accepted",
+  { receiver: ["follow", "signature-cavage"] },
+  {
+    label: 'signed with draft-cavage, algorithm="hs2019"',
+    misbehaviour: { scheme: "draft-cavage-12", cavageAlgorithm: "hs2019" },
+  },
+);
+
+const keyRotation: Scenario = {
+  id: "signatures.key-rotation",
   suite: "signatures",
-  title: "A POST signed with RFC 9421 is accepted",
+  title: "After a key rotation the new key is fetched and verified",
   shape: "pair",
   probeSenderOnly: true,
-  checks: ["SIG-06"],
-  requires: { receiver: ["follow", "signature-rfc9421"] },
+  checks: ["SIG-08"],
+  requires: { receiver: ["follow"] },
   async run(ctx) {
-    // 1. Roles: the receiver follows a probe actor A (sender).
+    // 1. Roles: the receiver follows a probe actor A. A's Accept, signed with its first key, has
+    //    been verified, so the receiver knows (and may cache) that key.
     const sender = await party(ctx, ctx.sender, "author");
     const receiver = await party(ctx, ctx.receiver, "reader");
     await establishFollow(ctx, receiver, sender);
     const actor = probeActorOf(ctx, sender);
-    // 2. The probe delivers a Create signed only with RFC 9421 (no double knock).
-    const note = craftNote(ctx, actor, { content: `<p>RFC 9421 ${token("rfc")}</p>` });
-    ctx.probe.host({ "@context": AS_CONTEXT, ...note });
-    const create = craftActivity(ctx, actor, "Create", note);
-    const result = await ctx.probe.deliver(actor, await inboxOf(ctx, receiver.account.actorId), create, {
-      scheme: "rfc9421",
+    const inbox = await inboxOf(ctx, receiver.account.actorId);
+    const steps: string[] = [];
+    // 2. Twice: A rotates its key (first under the same key id, which only a refetch can learn,
+    //    then under a new one) and announces it with Update(A) signed with the new key; then A
+    //    delivers a Create signed with the new key, which the receiver must hold.
+    for (const [label, sameKeyId] of [
+      ["same key id", true],
+      ["new key id", false],
+    ] as const) {
+      const rotation = await ctx.probe.rotateKey(actor, { sameKeyId });
+      ctx.evidence("SIG-08", {
+        kind: "note",
+        label: `key rotated (${label}): ${rotation.keyId}`,
+        text:
+          rotation.failures.length === 0
+            ? "Update of the actor accepted by its followers"
+            : `Update of the actor not accepted: ${rotation.failures.join("; ")}`,
+      });
+      const note = craftNote(ctx, actor, { content: `<p>after rotation (${label}) ${token("rot")}</p>` });
+      ctx.probe.host({ "@context": AS_CONTEXT, ...note });
+      const result = await ctx.probe.deliver(actor, inbox, craftActivity(ctx, actor, "Create", note));
+      ctx.evidence("SIG-08", deliveryEvidence(`Create signed with the rotated key (${label})`, result));
+      await waitHeld(ctx, receiver, String(note.id), {
+        check: "SIG-08",
+        what: `the note signed with the rotated key (${label})`,
+      });
+      steps.push(`${label}: Create held (HTTP ${result.status})${rotation.failures.length > 0 ? ", Update refused" : ""}`);
+    }
+    // 3. SIG-08: both notes arrived.
+    ctx.assert("SIG-08", true, "the rotated keys were verified", {
+      expected: "the notes signed with each rotated key held",
+      observed: steps.join("; "),
     });
-    ctx.evidence("SIG-06", deliveryEvidence("Create signed with RFC 9421", result));
-    // 3. SIG-06: the receiver holds it.
-    const view = await waitHeld(ctx, receiver, String(note.id), {
-      check: "SIG-06",
-      what: "the RFC 9421-signed note",
+  },
+};
+
+/** True for the answers that refuse an unsigned GET. */
+function refused(status: number): boolean {
+  return status === 401 || status === 403;
+}
+
+const authorizedFetch: Scenario = {
+  id: "signatures.authorized-fetch",
+  suite: "signatures",
+  title: "An authorized-fetch target refuses unsigned GETs and serves signed ones",
+  shape: "single",
+  checks: ["SIG-09"],
+  requires: { receiver: ["post"] },
+  async run(ctx) {
+    // Only targets that claim authorized fetch must refuse unsigned GETs.
+    if (!ctx.receiver.capabilities.includes("authorized-fetch")) {
+      ctx.record("SIG-09", "inapplicable", `${ctx.receiver.id} does not declare authorized fetch`);
+      return;
+    }
+    // 1. Roles: a fresh account on the target posts a public note; a probe actor fetches.
+    const author = await party(ctx, ctx.receiver, "author");
+    const ref = await author.target.driver.post(author.account, {
+      content: `fetch me signed ${token("af")}`,
+      visibility: "public",
     });
-    ctx.view("SIG-06", "note on the receiver", view);
-    ctx.assert("SIG-06", true, `accepted (HTTP ${result.status})`, {
-      expected: "the note held",
-      observed: `held; ${show(result.status)}`,
-    });
+    const client = await ctx.probe.createActor(`client-${token("c").slice(-8)}`);
+    const problems: string[] = [];
+    const observed: string[] = [];
+    for (const [what, url] of [
+      ["actor", author.account.actorId],
+      ["note", ref.uri],
+    ] as const) {
+      // 2. Unsigned GET: refused with 401 or 403.
+      const unsigned = await ctx.probe.fetch(url);
+      ctx.evidence("SIG-09", fetchEvidence(`unsigned GET of the ${what}`, url, {}, unsigned));
+      if (!refused(unsigned.status)) problems.push(`the ${what} was served unsigned (HTTP ${unsigned.status})`);
+      // 3. Signed GET: served, the document at its id.
+      const signed = await ctx.probe.fetch(url, { signedAs: client });
+      ctx.evidence("SIG-09", fetchEvidence(`GET of the ${what} signed by ${client.id}`, url, {}, signed));
+      const id = jsonBody(signed)?.id;
+      if (signed.status !== 200 || id !== url)
+        problems.push(`the signed GET of the ${what} answered ${signed.status}${id === undefined ? "" : ` with id ${show(id)}`}`);
+      observed.push(`${what}: unsigned ${unsigned.status}, signed ${signed.status}`);
+    }
+    // 4. SIG-09: both refused unsigned, both served signed.
+    ctx.assert(
+      "SIG-09",
+      problems.length === 0,
+      problems.length === 0 ? "unsigned GETs refused, signed GETs served" : problems.join("; "),
+      {
+        expected: "unsigned GETs of the actor and a note answered 401/403; signed GETs answered 200 with the document",
+        observed: observed.join("; "),
+      },
+    );
   },
 };
 
@@ -293,4 +432,7 @@ export const scenarios: Scenario[] = [
   unlistedKey,
   staleDate,
   rfc9421,
+  hs2019,
+  keyRotation,
+  authorizedFetch,
 ];

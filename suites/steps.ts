@@ -315,11 +315,16 @@ export async function sentinel(ctx: ScenarioContext, sender: Party, receiver: Pa
   return waitHeld(ctx, receiver, ref.uri, { what: "the sentinel post" });
 }
 
-/** As {@link sentinel}, sent by a probe actor (for scenarios where the probe misbehaves first). */
+/**
+ * As {@link sentinel}, sent by a probe actor (for scenarios where the probe misbehaves first). With
+ * `check`, a sentinel that never arrives fails that check (the receiver stopped working) instead of
+ * being a precondition.
+ */
 export async function probeSentinel(
   ctx: ScenarioContext,
   actor: ProbeActor,
   receiver: Party,
+  options: { check?: string } = {},
 ): Promise<PostView> {
   const create = await ctx.probe.post(
     actor,
@@ -328,7 +333,10 @@ export async function probeSentinel(
   );
   const uri = idOf(create.object);
   if (!uri) throw new Error("the probe's Create has no object id");
-  return waitHeld(ctx, receiver, uri, { what: "the sentinel post" });
+  return waitHeld(ctx, receiver, uri, {
+    what: "the sentinel post",
+    ...(options.check === undefined ? {} : { check: options.check }),
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

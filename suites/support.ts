@@ -292,7 +292,7 @@ async function readAll(
 function deliveryNote(sent: Sent): string {
   const d = sent.delivery;
   if (d === undefined) return "";
-  const body = short(d.response.body ?? "", 160);
+  const body = short(d.response.body ?? "", 160).replace(/[.\s]+$/, "");
   return ` The delivery was answered ${d.status}${body ? `: ${body}` : ""}.`;
 }
 
@@ -335,7 +335,13 @@ async function judge(
       });
       // Why it vanished, when the receiver said (e.g. `answered 400: Missing actor.`).
       if (answered !== "")
-        outcome = { ...outcome, detail: answered.trim().replace(/^The delivery was /, "") };
+        outcome = {
+          ...outcome,
+          detail: answered
+            .trim()
+            .replace(/^The delivery was /, "")
+            .replace(/\.$/, ""),
+        };
     } else ctx.view(checkId, evidenceLabel.view(variant.id), read);
   }
   const detail = [outcome.detail, sent.note].filter(Boolean).join(" · ");

@@ -6,7 +6,7 @@
  */
 import { parseArgs, styleText } from "node:util";
 import { CHECKS } from "../../suites/catalogue.ts";
-import { ALL_SCENARIOS, SUITES } from "../../suites/index.ts";
+import { ALL_SCENARIOS, DEFAULT_SUITES, SUITES } from "../../suites/index.ts";
 import {
   ConfigError,
   loadConfigFile,
@@ -32,7 +32,8 @@ options:
   --target SPEC         id=implementation[,runtime=process|container|external][,origin=URL]
                         [,token=VALUE|env:NAME][,defects=a+b][,authorized-fetch]
                         (repeatable; replaces the default targets)
-  --suites LIST         comma-separated suite names (${Object.keys(SUITES).join(", ")})
+  --suites LIST         comma-separated suite names (${Object.keys(SUITES).join(", ")});
+                        default all but support (the input-variant tables)
   --checks LIST         comma-separated check ids or globs (FOL-*, MED-05)
   --pairs SEL           all | probe | sender->receiver[,…]
   --shard I/N           run shard I of N (merge the shards with 'fedicheck merge')
@@ -231,7 +232,8 @@ export async function run(argv: string[]): Promise<number> {
     if (error instanceof ConfigError) throw new UsageError(error.message);
     throw error;
   }
-  const unknownSuites = (config.suites ?? []).filter((s) => !(s in SUITES));
+  config.suites ??= [...DEFAULT_SUITES];
+  const unknownSuites = config.suites.filter((s) => !(s in SUITES));
   if (unknownSuites.length) {
     throw new UsageError(
       `unknown suite(s) ${unknownSuites.join(", ")}; expected some of: ${Object.keys(SUITES).join(", ")}`,

@@ -57,6 +57,9 @@ describe("registerSecret / redactText", () => {
     expect(redactText('{"password": "hunter22", "name": "alice"}')).toBe(
       `{"password": "${REDACTED}", "name": "alice"}`,
     );
+    expect(redactText("fedicheck run --target m=mastodon,origin=https://m.test,token=s3cr3t --debug")).toBe(
+      `fedicheck run --target m=mastodon,origin=https://m.test,token=${REDACTED} --debug`,
+    );
     expect(redactText("GET /api/v1/streaming?access_token=s3cr3t&stream=user")).toBe(
       `GET /api/v1/streaming?access_token=${REDACTED}&stream=user`,
     );
@@ -169,6 +172,8 @@ describe("redactCellResult", () => {
       attempts: 1,
       reproduce: "npx fedicheck run --targets a:token=the-control-token",
     };
+    // A field added to the model later is redacted too.
+    Object.assign(cell, { support: { variants: [{ note: "with the-control-token" }] } });
     const text = JSON.stringify(redactCellResult(cell));
     expect(text).not.toContain("the-control-token");
     expect(text).not.toContain("PRIVATE KEY");

@@ -73,7 +73,8 @@ const SECRET_NAME =
   "(?:password|passwd|secret|client_secret|access_token|refresh_token|id_token|api_?key|token|private_?key(?:_?pem)?|privateKeyPem|authorization|cookie)";
 // `"password": "…"`-style members in JSON text, and `access_token=…` in URLs and forms.
 const JSON_MEMBER = new RegExp(`("${SECRET_NAME}"\\s*:\\s*)"(?:[^"\\\\]|\\\\.)*"`, "gi");
-const QUERY_PARAM = new RegExp(`([?&;\\s]${SECRET_NAME}=)[^&\\s"'<>]+`, "gi");
+// Also after a comma: `--target a=mastodon,token=…` on a command line.
+const QUERY_PARAM = new RegExp(`([?&;,\\s]${SECRET_NAME}=)[^&,\\s"'<>]+`, "gi");
 /** Names of object members whose string values are credentials. */
 const SECRET_KEY = new RegExp(`^${SECRET_NAME}$`, "i");
 
@@ -258,6 +259,28 @@ function evidenceWith(evidence: Evidence, secrets: readonly string[]): Evidence 
   }
 }
 
+/** Cell fields {@link redactCellResult} handles one by one (or that hold no text). */
+const KNOWN_CELL_FIELDS = new Set([
+  "checkId",
+  "scenarioId",
+  "suite",
+  "sender",
+  "receiver",
+  "verdict",
+  "flaky",
+  "blame",
+  "message",
+  "expected",
+  "observed",
+  "evidence",
+  "startedAt",
+  "durationMs",
+  "waitingMs",
+  "attempts",
+  "expectation",
+  "reproduce",
+]);
+
 /** {@link evidenceWith} that never throws: evidence that cannot be copied safely is replaced by a note. */
 function safeEvidence(evidence: Evidence, secrets: readonly string[]): Evidence {
   try {
@@ -278,8 +301,14 @@ function safeEvidence(evidence: Evidence, secrets: readonly string[]): Evidence 
  */
 export function redactCellResult(result: CellResult, secrets: readonly string[] = []): CellResult {
   const list = secretList(secrets);
+  // Fields added to CellResult later (e.g. `support`) are copied redacted too, not passed on raw.
+  const rest: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(result)) {
+    if (!KNOWN_CELL_FIELDS.has(key)) rest[key] = copy(value, list, 0, new Set());
+  }
   const out: CellResult = {
     ...result,
+    ...rest,
     message: scrub(result.message, list),
     reproduce: scrub(result.reproduce, list),
     evidence: result.evidence.map((e) => safeEvidence(e, list)),

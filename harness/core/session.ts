@@ -24,6 +24,7 @@ import {
 } from "./expectations.ts";
 import type { CellResult, CheckDefinition, RunResults, Verdict } from "./model.ts";
 import { type PlannedCell, planCells } from "./plan.ts";
+import { redactText } from "./redact.ts";
 import { runCells } from "./runner.ts";
 import type { Scenario } from "./scenario.ts";
 import { startTargets } from "./targets.ts";
@@ -115,7 +116,8 @@ export async function runSession(options: SessionOptions): Promise<SessionOutcom
       runId,
       tool: { name: "fedicheck" as const, version: TOOL_VERSION },
       startedAt: startedAt.toISOString(),
-      command: options.command,
+      // Issue 7: a command line may carry a token (`--target …,token=…`).
+      command: redactText(options.command),
       targets: run.targets.map(({ driver: _d, logs: _l, cpuMs: _c, ...info }) => info),
       checks: options.checks.filter((c) => usedChecks.has(c.id)),
       ...(config.shard ? { shard: config.shard } : {}),

@@ -12,6 +12,7 @@ import { createProbeDriver, PROBE_CAPABILITIES } from "../drivers/probe.ts";
 import { startProbe } from "../peer/probe.ts";
 import type { Probe } from "../peer/types.ts";
 import { createHttpClient } from "../protocol/http-client.ts";
+import { probeKeyPool } from "../protocol/key-pool.ts";
 import type { HostMapping, HttpClient } from "../protocol/types.ts";
 import { type ContainerRun, hostMapDispatcher, startContainerTargets } from "../runtime/container.ts";
 import { startFedifyRefProcess } from "../runtime/process.ts";
@@ -128,11 +129,19 @@ async function startRest(
     driver: createProbeDriver(probe),
   };
   const processCa = ca && leaf ? { caPem: ca.certPem, ...leaf } : undefined;
+  // fedify-ref processes get their actors' keys from the key cache (a disjoint share each, some left
+  // for the probe) instead of generating them: with many targets on one machine, key generation
+  // was most of their CPU time (issue 8).
+  const keys = probeKeyPool();
+  const keyShare = Math.min(128, Math.floor(keys.cachedLeft() / (specs.length + 1)));
   const settled = await Promise.allSettled(
     specs.map((spec) =>
       spec.runtime === "container" && containers
         ? containerTarget(spec, containers)
-        : startOne(spec, { ca: processCa }),
+        : startOne(spec, {
+            ca: processCa,
+            rsaKeys: spec.runtime === "process" ? keys.takeCached(keyShare) : [],
+          }),
     ),
   );
   const started = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
@@ -205,7 +214,7 @@ function reason(error: unknown): string {
 
 async function startOne(
   spec: TargetSpec,
-  options: { ca: { caPem: string; certPem: string; keyPem: string } | undefined },
+  options: { ca: { caPem: string; certPem: string; keyPem: string } | undefined; rsaKeys: string[] },
 ): Promise<Started> {
   let profile: ImplementationProfile;
   try {
@@ -231,6 +240,7 @@ async function startOne(
       ...(spec.defects?.length ? { defects: spec.defects } : {}),
       ...(spec.authorizedFetch ? { authorizedFetch: true } : {}),
       ...(options.ca ? { https: options.ca } : {}),
+      ...(options.rsaKeys.length > 0 ? { rsaKeys: options.rsaKeys } : {}),
     });
     const driver = createFedifyRefDriver({
       url: proc.url,

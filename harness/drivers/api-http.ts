@@ -5,6 +5,7 @@
  * @module
  */
 import { Agent, type Dispatcher, type FormData, request } from "undici";
+import { registerSecret } from "../core/redact.ts";
 
 /** How a driver copes with rate limits. */
 export interface RateLimitOptions {
@@ -261,7 +262,11 @@ export class ApiClient {
     } else if (req.multipart !== undefined) {
       body = req.multipart; // undici sets the multipart content type with its boundary
     }
-    if (req.token) headers.authorization = `Bearer ${req.token}`;
+    if (req.token) {
+      // Issue 7: a token in use is a secret the run's output must never show.
+      registerSecret(req.token);
+      headers.authorization = `Bearer ${req.token}`;
+    }
     Object.assign(headers, req.headers);
     const timeout = this.#options.timeoutMs ?? 30_000;
     let res: Dispatcher.ResponseData;

@@ -5,6 +5,7 @@
  */
 import { Agent, type Dispatcher, fetch as undiciFetch } from "undici";
 import type { Capability } from "../core/model.ts";
+import { registerSecret } from "../core/redact.ts";
 import type {
   Account,
   AttachmentView,
@@ -251,6 +252,8 @@ export function createFedifyRefDriver(options: FedifyRefDriverOptions): Driver &
   /** Calls any control route (for tests and scenarios that need more than the Driver interface). */
   control(method: "GET" | "POST", route: string, body?: unknown): Promise<unknown>;
 } {
+  // Issue 7: the control token must never show in the run's output.
+  registerSecret(options.token);
   const base = options.url.replace(/\/+$/, "");
   // Idle connections are dropped well before the server's 5 s keep-alive ends, so a request never
   // races the server closing the socket it reuses (seen under heavy load as "fetch failed").

@@ -29,13 +29,13 @@ export interface KeyPoolOptions {
   /** Keys kept ready (or being made) ahead of demand. Default 4. */
   lowWater?: number;
   /**
-   * Background generations at once. Default 1: keys are made ahead of need, and targets sharing the
-   * machine keep the other cores.
+   * Generations at once (each on a libuv thread). Default 2: enough to keep up with demand on a cold
+   * cache, while targets sharing the machine keep CPU.
    */
   parallel?: number;
   /** Cache file of keys kept across runs; undefined: no cache. Default undefined. */
   cacheFile?: string;
-  /** Most keys the cache file grows to. Default 2 048. */
+  /** Most keys the cache file grows to. Default 4 096 (about 7 MB). */
   cacheLimit?: number;
 }
 
@@ -49,6 +49,8 @@ export interface KeyPoolStats {
   generated: number;
   /** Keys a caller had to wait for (none ready): the latency the pool is there to avoid. */
   waitedFor: number;
+  /** Cached keys handed over to started servers ({@link KeyPool.takeCached}). */
+  handedOver: number;
 }
 
 /** A source of distinct RSA 2048 key pairs. */
@@ -57,15 +59,23 @@ export interface KeyPool {
   take(): Promise<SigningKeyPair>;
   /** Makes sure `count` keys are ready or being made (from the cache first), without waiting. */
   prefill(count: number): void;
+  /**
+   * Up to `count` keys from the cache file that nobody in this process got, as base64 PKCS#8 DER
+   * lines, never generating any: for servers the harness starts (fedify-ref reads them from
+   * `FEDIFY_REF_KEY_FILE`). Each line is handed out once, like `take`'s keys.
+   */
+  takeCached(count: number): string[];
+  /** Keys left in the cache file that nobody in this process got. */
+  cachedLeft(): number;
   stats(): KeyPoolStats;
 }
 
 /** Creates a pool; nothing is read or generated before the first `take` or `prefill`. */
 export function createKeyPool(options: KeyPoolOptions = {}): KeyPool {
   const lowWater = Math.max(0, options.lowWater ?? 4);
-  const parallel = Math.max(1, options.parallel ?? 1);
-  const cacheLimit = options.cacheLimit ?? 2048;
-  const stats: KeyPoolStats = { taken: 0, fromCache: 0, generated: 0, waitedFor: 0 };
+  const parallel = Math.max(1, options.parallel ?? 2);
+  const cacheLimit = options.cacheLimit ?? 4096;
+  const stats: KeyPoolStats = { taken: 0, fromCache: 0, generated: 0, waitedFor: 0, handedOver: 0 };
   const ready: SigningKeyPair[] = [];
   // Callers waiting for a key, served first-come first-served as keys are made.
   const waiting: Array<(pair: Promise<SigningKeyPair>) => void> = [];
@@ -171,6 +181,12 @@ export function createKeyPool(options: KeyPoolOptions = {}): KeyPool {
       wanted = Math.max(wanted, count, lowWater);
       pump();
     },
+    takeCached(count) {
+      const lines = loadCache().splice(0, Math.max(0, count));
+      stats.handedOver += lines.length;
+      return lines;
+    },
+    cachedLeft: () => loadCache().length,
     stats: () => ({ ...stats }),
   };
 }

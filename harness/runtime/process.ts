@@ -269,6 +269,11 @@ export interface FedifyRefProcessOptions {
   readyTimeoutMs?: number;
   /** Extra environment variables. */
   env?: Record<string, string>;
+  /**
+   * RSA keys for the server's actors (base64 PKCS#8 DER), used before it generates any; each key
+   * must be given to one server only. Passed in a 0600 file, never on the command line. Default none.
+   */
+  rsaKeys?: string[];
 }
 
 /** A running fedify-ref process with what a driver needs to talk to it. */
@@ -300,8 +305,13 @@ export async function startFedifyRefProcess(options: FedifyRefProcessOptions): P
   // The token goes through the environment: command lines are visible to every local user.
   const env: Record<string, string> = { ...options.env, FEDIFY_REF_CONTROL_TOKEN: token };
   let dir: string | undefined;
-  if (options.https) {
-    dir = await mkdtemp(join(tmpdir(), "fedicheck-fedify-ref-"));
+  if (options.https || options.rsaKeys?.length) dir = await mkdtemp(join(tmpdir(), "fedicheck-fedify-ref-"));
+  if (options.rsaKeys?.length && dir !== undefined) {
+    const file = join(dir, "rsa-keys");
+    await writeFile(file, `${options.rsaKeys.join("\n")}\n`, { mode: 0o600 });
+    env.FEDIFY_REF_KEY_FILE = file;
+  }
+  if (options.https && dir !== undefined) {
     const files = { cert: join(dir, "cert.pem"), key: join(dir, "key.pem"), ca: join(dir, "ca.pem") };
     await writeFile(files.cert, options.https.certPem);
     await writeFile(files.key, options.https.keyPem, { mode: 0o600 });

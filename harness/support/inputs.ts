@@ -245,9 +245,7 @@ export function loadInputSet(dir: URL = INPUTS_DIR): InputSet {
       const reused = only ? from.variants.filter((v) => only.includes(v.id)) : from.variants;
       const withChecks = g.variantsFrom.checks ?? true;
       specsOfVariants = [
-        ...reused.map(({ check: _c, expect: _e, ...rest }) =>
-          withChecks ? { ...rest, check: _c, expect: _e } : rest,
-        ),
+        ...reused.map((v) => (withChecks ? v : { ...v, check: undefined, expect: undefined })),
         ...g.variants,
       ];
     }

@@ -10,7 +10,7 @@ import { runCells } from "../../harness/core/runner.ts";
 import type { Scenario } from "../../harness/core/scenario.ts";
 import { startTargets } from "../../harness/core/targets.ts";
 import { validate } from "../../harness/validate/index.ts";
-import { ALL_SCENARIOS, CHECKS } from "../../suites/index.ts";
+import { ALL_SCENARIOS, CHECKS, DEFAULT_SUITES } from "../../suites/index.ts";
 
 /** Options of {@link runSuites}. */
 export interface RunSuitesOptions {
@@ -62,7 +62,8 @@ export async function runSuites(options: RunSuitesOptions): Promise<SuitesOutcom
       scenarios: [...scenarios],
       targets: run.targets,
       ...(options.pairs ? { pairs: options.pairs } : {}),
-      ...(options.suites ? { suites: options.suites } : {}),
+      // Explicit scenarios run as given; otherwise the default suites (support tables only on request).
+      ...(options.suites || !options.scenarios ? { suites: options.suites ?? [...DEFAULT_SUITES] } : {}),
     });
     const outcome = await runCells({
       cells,
