@@ -131,7 +131,7 @@ export interface MastodonApiDriverOptions {
   capabilities?: Capability[];
   /** 429 handling. Default: wait as told, at most 60 s per call. */
   rateLimit?: RateLimitOptions;
-  /** Media processing poll. Defaults: every 500 ms, give up after 60 s. */
+  /** Media processing poll. Defaults: first after 250 ms, backing off to 2 s; give up after 60 s. */
   mediaPoll?: { intervalMs?: number; timeoutMs?: number };
   /** Per-request timeout in ms. Default 30 000. */
   timeoutMs?: number;
@@ -732,9 +732,13 @@ class MastodonApiDriver implements Driver {
     return media.id;
   }
 
-  /** Polls `GET /api/v1/media/:id` until it answers 200 (206 means still processing). */
+  /**
+   * Polls `GET /api/v1/media/:id` until it answers 200 (206 means still processing), with backoff
+   * (the interval doubles up to 8× the first) within the budget: the API offers no event to wait on.
+   */
   async #waitForMedia(token: string, id: string): Promise<void> {
-    const interval = this.#options.mediaPoll?.intervalMs ?? 500;
+    const first = this.#options.mediaPoll?.intervalMs ?? 250;
+    let interval = first;
     const deadline = Date.now() + (this.#options.mediaPoll?.timeoutMs ?? 60_000);
     for (;;) {
       const res = await this.#client.send({
@@ -748,6 +752,7 @@ class MastodonApiDriver implements Driver {
         throw new Error(`${this.implementation}: media ${id} was still processing when the poll timed out`);
       }
       await new Promise((r) => setTimeout(r, interval));
+      interval = Math.min(interval * 2, first * 8);
     }
   }
 

@@ -419,9 +419,12 @@ export function createProbeDriver(probe: Probe, options: ProbeDriverOptions = {}
       const id = raw ? idOf(raw) : undefined;
       return raw && id ? { id, raw } : null;
     },
-    async lookupObject(_account, uri) {
+    async lookupObject(account, uri) {
       try {
-        const response = await probe.fetch(uri);
+        let response = await probe.fetch(uri);
+        // Authorized-fetch servers refuse unsigned GETs: ask again signed, as a server would.
+        if (response.status === 401 || response.status === 403)
+          response = await probe.fetch(uri, { signedAs: probe.actor(account.username) });
         if (response.status !== 200) return null;
         const document = response.json();
         return isObject(document) ? postViewOf(document) : null;

@@ -240,3 +240,30 @@ export function useProbeKeyPool(pool: KeyPool): KeyPool {
   shared = pool;
   return previous;
 }
+
+/**
+ * Grows the cache file to at least `count` keys (generating the missing ones, `parallel` at a time)
+ * and returns how many it generated. For the bench and CI warm-ups: a run reads the cache afresh,
+ * so every run after this one starts with its keys ready.
+ */
+export async function fillKeyCache(file: string, count: number, parallel = 2): Promise<number> {
+  let have = 0;
+  try {
+    have = readFileSync(file, "utf8")
+      .split("\n")
+      .filter((line) => /^[A-Za-z0-9+/=]{100,}$/.test(line)).length;
+  } catch {
+    // No cache yet.
+  }
+  const missing = Math.max(0, count - have);
+  let next = 0;
+  const worker = async () => {
+    while (next < missing) {
+      next++;
+      const pair = await generateSigningKeyPair("rsa-sha256");
+      await persist(file, `${pair.privateKey.export({ type: "pkcs8", format: "der" }).toString("base64")}\n`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, parallel) }, worker));
+  return missing;
+}

@@ -28,15 +28,7 @@ const NAMES = readdirSync(DIR)
  * Where the conformant fedify-ref falls short on a capture (capture → check → why). The verdicts stay
  * honest; this list says which failures are the reference's, so a new failure (or a fix) shows.
  */
-const REFERENCE_GAPS: Record<string, Record<string, string>> = {
-  "lemmy-follow-page-update-delete": {
-    "MED-07":
-      "fedify-ref treats Announce(Create(Page)) as a boost of the Create activity: it fetches and stores " +
-      "the Create, never the Page, so Lemmy community posts do not show.",
-    "PST-09": "same cause: the Page was never stored, so Announce(Update) has nothing to update.",
-    "DEL-01": "same cause: the Page was never stored, so Announce(Delete) has nothing to delete.",
-  },
-};
+const REFERENCE_GAPS: Record<string, Record<string, string>> = {};
 
 describe("capture fixtures", () => {
   it("are the seven real-shaped flows", () => {

@@ -130,30 +130,20 @@ describe("captures suite on the runner", () => {
         .map((c) => [`${c.scenarioId.replace("captures.", "")} ${c.checkId}`, c.verdict]),
     );
 
-  it("passes every check on the conformant reference, except its documented Lemmy gap", () => {
-    const lemmyGap = new Set(["MED-07", "PST-09", "DEL-01"]);
+  it("passes every check on the conformant reference", () => {
     const observed = verdicts("ref");
-    const wanted = Object.fromEntries(
-      Object.keys(observed).map((key) => {
-        const [scenario, check] = key.split(" ");
-        return [
-          key,
-          scenario === "lemmy-follow-page-update-delete" && lemmyGap.has(check!) ? "failed" : "passed",
-        ];
-      }),
-    );
+    const wanted = Object.fromEntries(Object.keys(observed).map((key) => [key, "passed"]));
     expect(observed).toEqual(wanted);
     expect(Object.keys(observed)).toHaveLength(scenarios.reduce((n, s) => n + s.checks.length, 0));
   });
 
   it("fails on the zoo exactly the checks its defects break, on the activity that shows it", () => {
     const failed = cells
-      .filter(
-        (c) => c.receiver === "zoo" && c.verdict === "failed" && !c.scenarioId.startsWith("captures.lemmy"),
-      )
+      .filter((c) => c.receiver === "zoo" && c.verdict === "failed")
       .map((c) => `${c.scenarioId.replace("captures.", "")} ${c.checkId}`)
       .sort();
     expect(failed).toEqual([
+      "lemmy-follow-page-update-delete DEL-01",
       "mastodon-follow-post-update-delete DEL-01",
       "mastodon-follow-post-update-delete MED-01",
       "misskey-follow-post-update-delete DEL-01",

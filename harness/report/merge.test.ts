@@ -71,6 +71,27 @@ describe("mergeResults", () => {
     expect(() => mergeResults([a, b])).toThrow("target 'fedify-ref' differs between run a and run b");
   });
 
+  it("accepts a target whose origin differs between shards (each started its own), keeping the first", () => {
+    const run = sampleResults({ checks: 6 });
+    const [one, two] = shards(run, 2);
+    two!.targets[1]!.origin = "http://127.0.0.1:45678";
+    const merged = mergeResults([one!, two!]);
+    expect(merged.targets[1]!.origin).toBe(run.targets[1]!.origin);
+    two!.targets[1]!.capabilities = [];
+    expect(() => mergeResults([one!, two!])).toThrow(MergeError);
+  });
+
+  it("adds up the issue-8 timing figures, per target for target CPU", () => {
+    const run = sampleResults({ checks: 6 });
+    const [one, two] = shards(run, 2);
+    one!.timing = { wallMs: 10, waitingMs: 1, workingMs: 2, harnessCpuMs: 3, targetCpuMs: { a: 5 } };
+    two!.timing = { wallMs: 10, waitingMs: 1, workingMs: 2, harnessCpuMs: 4, targetCpuMs: { a: 6, b: 1 } };
+    const timing = mergeResults([one!, two!]).timing!;
+    expect(timing.harnessCpuMs).toBe(7);
+    expect(timing.targetCpuMs).toEqual({ a: 11, b: 1 });
+    expect(timing.startupMs).toBeUndefined(); // absent from the inputs
+  });
+
   it("is completed only when every input is", () => {
     const run = sampleResults({ checks: 4 });
     const [one, two] = shards(run, 2);

@@ -19,13 +19,14 @@ function union<T extends { id: string }>(
   runs: readonly RunResults[],
   pick: (run: RunResults) => readonly T[],
   what: string,
+  comparable: (item: T) => unknown = (item) => item,
 ): T[] {
   const byId = new Map<string, { item: T; from: string }>();
   for (const run of runs) {
     for (const item of pick(run)) {
       const known = byId.get(item.id);
       if (known === undefined) byId.set(item.id, { item, from: run.runId });
-      else if (!isDeepStrictEqual(known.item, item)) {
+      else if (!isDeepStrictEqual(comparable(known.item), comparable(item))) {
         throw new MergeError(
           `${what} '${item.id}' differs between run ${known.from} and run ${run.runId}; ` +
             `merge only results made with the same ${what === "target" ? "targets" : "check catalogue"}.`,
@@ -38,13 +39,16 @@ function union<T extends { id: string }>(
 
 /**
  * Merges runs into one:
- * - targets and checks: the union by id; the same id with different content is an error;
+ * - targets and checks: the union by id; the same id with different content is an error, except a
+ *   target's origin, which differs between shards that each started their own targets (the first
+ *   input's origin is kept);
  * - cells: concatenated in input order; two cells with the same check, scenario, sender and receiver
  *   are an error unless identical (then one is kept);
  * - status: `completed` only if every input is; `interrupted` if any is; else `running`;
  * - runId: kept when all inputs share it (shards of one run), else `merged-` + the ids joined by `+`;
  * - startedAt/finishedAt: the earliest start and the latest finish (none if any input is unfinished);
- * - timing: waiting and working times added up, wall time from start to finish;
+ * - timing: waiting, working, CPU and other per-run times added up (per target for target CPU), wall
+ *   time from start to finish;
  * - shard: dropped (the result covers the union).
  * @throws {MergeError} on conflicts or an empty list.
  */
@@ -53,7 +57,7 @@ export function mergeResults(runs: readonly RunResults[]): RunResults {
   if (first === undefined) throw new MergeError("nothing to merge: expected at least one results file.");
   if (runs.length === 1) return structuredClone(first);
 
-  const targets: TargetInfo[] = union(runs, (r) => r.targets, "target");
+  const targets: TargetInfo[] = union(runs, (r) => r.targets, "target", ({ origin: _o, ...rest }) => rest);
   const checks: CheckDefinition[] = union(runs, (r) => r.checks, "check");
 
   const seen = new Map<string, { cell: RunResults["cells"][number]; from: string }>();
@@ -110,6 +114,15 @@ export function mergeResults(runs: readonly RunResults[]): RunResults {
       waitingMs: sum((t) => t.waitingMs),
       workingMs: sum((t) => t.workingMs),
     };
+    // Issue 8's additive figures: added up when every input has them.
+    for (const key of ["startupMs", "cellsWallMs", "targetCallMs", "harnessCpuMs"] as const) {
+      if (runs.every((r) => r.timing?.[key] !== undefined)) merged.timing[key] = sum((t) => t[key] ?? 0);
+    }
+    const targetCpu: Record<string, number> = {};
+    for (const run of runs) {
+      for (const [id, ms] of Object.entries(run.timing?.targetCpuMs ?? {})) targetCpu[id] = (targetCpu[id] ?? 0) + ms;
+    }
+    if (Object.keys(targetCpu).length > 0) merged.timing.targetCpuMs = targetCpu;
   }
   return merged;
 }

@@ -378,7 +378,8 @@ async function startTarget(
       target.controlToken = secret(context.secretSeed, `${plan.targetId}/control_token`, 48);
     return target;
   } catch (error) {
-    await new Promise((resolve) => setTimeout(resolve, 50)); // let the last log lines arrive
+    // One event-loop turn reads the log lines already buffered (no fixed sleep, issue 8).
+    await new Promise((resolve) => setImmediate(resolve));
     const tail = text().split("\n").slice(-30).join("\n");
     throw new ContainerStartError(
       `target ${plan.targetId} (${plan.implementation}) did not start: ${(error as Error).message}` +

@@ -339,6 +339,7 @@ async function removeStaleImages(
  */
 export async function withFileLock<T>(name: string, fn: () => Promise<T>, staleMs = 300_000): Promise<T> {
   const path = join(tmpdir(), `${name}.lock`);
+  let lockDelay = 25;
   for (;;) {
     try {
       mkdirSync(path);
@@ -350,7 +351,8 @@ export async function withFileLock<T>(name: string, fn: () => Promise<T>, staleM
       } catch {
         // Removed meanwhile by its owner: try again.
       }
-      await sleep(200);
+      await sleep(lockDelay);
+      lockDelay = Math.min(lockDelay * 2, 1_000); // backoff: no event crosses processes
     }
   }
   try {

@@ -14,10 +14,16 @@ import { describeCells, runSuites } from "./run-suites.ts";
 const ZOO = "zoo";
 
 /**
- * Defects whose checks need a conformant peer besides the probe: DEL-05 needs a third origin (the
- * probe forges a Delete of a post the peer made).
+ * Defects whose checks need a conformant peer besides the probe, because the probe must be a third
+ * origin: DEL-05 (the probe forges a Delete of a post the peer made) and SEC-02 (the probe boosts a
+ * forged copy of a post the peer made).
  */
-const NEEDS_PEER = new Set<DefectId>(["no-owner-check"]);
+const NEEDS_PEER = new Set<DefectId>(["no-owner-check", "trust-inline-announce"]);
+
+/** How the broken server runs besides its defect: SIG-09 only judges servers claiming authorized fetch. */
+const ZOO_OPTIONS: Partial<Record<DefectId, Partial<TargetSpec>>> = {
+  "no-authorized-fetch": { authorizedFetch: true },
+};
 
 /** What the failing cells' message or observed text must mention: the defect's symptom. */
 const SYMPTOMS: Record<DefectId, RegExp> = {
@@ -38,6 +44,15 @@ const SYMPTOMS: Record<DefectId, RegExp> = {
   "skip-signature-verification": /accepted despite the forgery/i,
   "no-owner-check": /forged (Update|Delete) was applied|foreign Delete removed/i,
   "no-dedup": /processed again/i,
+  "reject-hs2019": /algorithm="hs2019"/i,
+  "no-key-refetch": /signed with the rotated key/i,
+  "no-authorized-fetch": /served unsigned/i,
+  "trust-attributed-to": /shown as a post by/i,
+  "trust-inline-announce": /forged copy embedded in the Announce was shown/i,
+  "accept-oversized": /byte Create was processed and stored/i,
+  "accept-deep-json": /held with its nesting/i,
+  "reject-gone-actor-delete": /no longer has a follow of the deleted/i,
+  "html-in-name": /plain text in name/i,
 };
 
 /** At most this many defect runs at once (each starts a probe and one or two fedify-ref processes). */
@@ -64,7 +79,13 @@ describe.concurrent("bug zoo", () => {
     const suites = [...new Set(catches.map((id) => checkById(id).suite))];
     it(`${defect.id} fails exactly ${catches.join(", ")}`, { timeout: 600_000 }, async () => {
       const targets: TargetSpec[] = [
-        { id: ZOO, implementation: "fedify-ref", runtime: "process", defects: [defect.id] },
+        {
+          id: ZOO,
+          implementation: "fedify-ref",
+          runtime: "process",
+          defects: [defect.id],
+          ...ZOO_OPTIONS[defect.id],
+        },
       ];
       if (NEEDS_PEER.has(defect.id))
         targets.push({ id: "fedify-b", implementation: "fedify-ref", runtime: "process" });

@@ -1,0 +1,180 @@
+/**
+ * `npm run bench`: every performance figure of fedicheck side by side in one process run (issue 8),
+ * so that load from other processes hits them alike:
+ * 1. validator throughput, with the validator issue's ratios (bench/validate.ts);
+ * 2. HTTP signatures per second, per scheme (bench/signatures.ts);
+ * 3. the full default run (probe + two fedify-ref processes, every suite): wall time split into
+ *    waiting on targets and the harness's own work (its CPU time), and per-cell sums;
+ * 4. the scaling series: the scaling subset with 2, 4, 8 and 16 fedify-ref targets, wall time and
+ *    its ratio to n = 2 next to the pairs' ratio (which grows as n²).
+ * Figures go to `reports/bench/<timestamp>.json` (`FEDICHECK_BENCH_OUT` moves the folder) so runs can
+ * be compared, and a table is printed. `FEDICHECK_BENCH_QUICK=1` runs a reduced version for smoke
+ * tests: shorter measurements, the discovery and follow suites instead of all, sizes 2 and 4.
+ *
+ * Before measuring, the key cache (harness/protocol/key-pool.ts) is filled to what the runs need,
+ * so the runs measure the steady state every run after the first has; the warm-up is reported.
+ * @module
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { cpus, loadavg } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { defaultKeyCacheFile, fillKeyCache } from "../harness/protocol/key-pool.ts";
+import { benchRun, benchScaling, type RunFigures, SCALING_CHECKS, type ScalingPoint } from "./run.ts";
+import { benchSignatures } from "./signatures.ts";
+import { benchValidate } from "./validate.ts";
+
+const REPO = fileURLToPath(new URL("../", import.meta.url));
+
+/** Everything one bench run measured (the JSON file's content). */
+export interface BenchReport {
+  schema: "fedicheck-bench/1";
+  startedAt: string;
+  finishedAt: string;
+  quick: boolean;
+  machine: { node: string; platform: string; cpus: number; loadAverageAtStart: number[] };
+  keyCache: { file: string | null; keysWanted: number; generatedForWarmUp: number; warmUpMs: number };
+  validator: Record<string, number>;
+  signatures: Record<string, number>;
+  defaultRun: RunFigures & { suites: string };
+  scaling: {
+    checks: string[];
+    points: ScalingPoint[];
+    /** Wall time at 8 targets over wall time at 2 (null when 8 was not measured). */
+    wallRatio8to2: number | null;
+    /** The same for the cell phase only (target start-up excluded). */
+    cellsWallRatio8to2: number | null;
+  };
+}
+
+/** Options of {@link runBench}. */
+export interface RunBenchOptions {
+  /** Reduced version (see the module doc). Default: `FEDICHECK_BENCH_QUICK=1`. */
+  quick?: boolean;
+  /** Folder of the JSON file. Default `FEDICHECK_BENCH_OUT` or `reports/bench`. */
+  outDir?: string;
+  /** Print progress and the table. Default true. */
+  print?: boolean;
+}
+
+/** Runs the whole bench, writes the JSON file and returns its path and content. */
+export async function runBench(options: RunBenchOptions = {}): Promise<{ path: string; report: BenchReport }> {
+  const quick = options.quick ?? process.env.FEDICHECK_BENCH_QUICK === "1";
+  const print = options.print ?? true;
+  const log = (text: string) => {
+    if (print) console.log(text);
+  };
+  const startedAt = new Date();
+  const loadAverageAtStart = loadavg().map((l) => Math.round(l * 100) / 100);
+  const sizes = quick ? [2, 4] : [2, 4, 8, 16];
+  const defaultSuites = quick ? ["discovery", "follow"] : undefined;
+
+  // Keys for the default run (~350 actors) and the largest size (~70 per target and the probe's).
+  const keysWanted = quick ? 200 : 1400;
+  const cacheFile = defaultKeyCacheFile();
+  const warmStart = Date.now();
+  const generated = cacheFile ? await fillKeyCache(cacheFile, keysWanted) : 0;
+  const keyCache = {
+    file: cacheFile ?? null,
+    keysWanted,
+    generatedForWarmUp: generated,
+    warmUpMs: Date.now() - warmStart,
+  };
+  log(`key cache: ${cacheFile ?? "off"} (${generated} keys generated in ${keyCache.warmUpMs} ms for the warm-up)`);
+
+  log("\n== validator throughput");
+  const validator = await benchValidate(quick ? { rounds: 3, passes: 2, print } : { print });
+  log("\n== HTTP signatures");
+  const signatures = await benchSignatures({ durationMs: quick ? 200 : 1000 });
+
+  log(`\n== default run (${defaultSuites ? defaultSuites.join(", ") : "every suite"}; probe + 2 fedify-ref)`);
+  const defaultRun = {
+    ...(await benchRun(defaultSuites ? { suites: defaultSuites } : {})),
+    suites: defaultSuites ? defaultSuites.join(",") : "all",
+  };
+  log(runLine(defaultRun));
+
+  log(`\n== scaling: ${SCALING_CHECKS.join(", ")} on every pair, ${sizes.join(", ")} fedify-ref targets`);
+  const points = await benchScaling({ sizes, onPoint: (p) => log(`n=${p.targets}: ${runLine(p)}`) });
+  const at = (n: number) => points.find((p) => p.targets === n);
+  const ratio = (pick: (p: ScalingPoint) => number) => {
+    const two = at(2);
+    const eight = at(8);
+    return two && eight ? Math.round((100 * pick(eight)) / Math.max(1, pick(two))) / 100 : null;
+  };
+
+  const report: BenchReport = {
+    schema: "fedicheck-bench/1",
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    quick,
+    machine: { node: process.version, platform: process.platform, cpus: cpus().length, loadAverageAtStart },
+    keyCache,
+    validator,
+    signatures,
+    defaultRun,
+    scaling: {
+      checks: SCALING_CHECKS,
+      points,
+      wallRatio8to2: ratio((p) => p.wallMs),
+      cellsWallRatio8to2: ratio((p) => p.cellsWallMs),
+    },
+  };
+  const outDir = resolve(options.outDir ?? process.env.FEDICHECK_BENCH_OUT ?? join(REPO, "reports", "bench"));
+  await mkdir(outDir, { recursive: true });
+  const path = join(outDir, `${startedAt.toISOString().replace(/[-:]/g, "").replace(/\..*/, "")}.json`);
+  await writeFile(path, `${JSON.stringify(report, null, 2)}\n`);
+  if (print) printTable(report);
+  log(`\nfigures written to ${path}`);
+  return { path, report };
+}
+
+const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+function runLine(f: RunFigures): string {
+  return (
+    `${f.cells} cells (${f.checkResults} check results) in ${s(f.wallMs)}: start ${s(f.startupMs)}, cells ${s(f.cellsWallMs)}; ` +
+    `harness CPU ${s(f.harnessCpuMs)} (${(100 * f.harnessShare).toFixed(1)}% of wall), targets' CPU ${s(f.targetCpuMs)}`
+  );
+}
+
+function printTable(report: BenchReport): void {
+  const d = report.defaultRun;
+  console.log("\n== summary");
+  console.table({
+    "validate() docs/s": { value: report.validator.validatePerSec },
+    "validate / jsonld.expand": { value: report.validator.pipelineToExpandRatio },
+    ...Object.fromEntries(Object.entries(report.signatures).map(([k, v]) => [k, { value: v }])),
+    "default run: wall": { value: s(d.wallMs) },
+    "  waiting on targets (wall − harness CPU)": { value: s(d.waitingOnTargetsMs) },
+    "  harness work (harness CPU)": { value: s(d.harnessCpuMs) },
+    "  harness share of wall": { value: `${(100 * d.harnessShare).toFixed(1)}%` },
+    "  targets' CPU": { value: s(d.targetCpuMs) },
+    "  cells: waiting / target calls / harness (summed)": {
+      value: `${s(d.perCell.waitingMs)} / ${s(d.perCell.targetCallMs)} / ${s(d.perCell.harnessMs)}`,
+    },
+  });
+  console.table(
+    report.scaling.points.map((p) => ({
+      targets: p.targets,
+      pairs: p.pairs,
+      "pairs ×": p.pairsRatio,
+      cells: p.cells,
+      wall: s(p.wallMs),
+      "wall ×": p.wallRatio,
+      "cells wall": s(p.cellsWallMs),
+      "cells wall ×": p.cellsWallRatio,
+      "harness %": (100 * p.harnessShare).toFixed(1),
+      failed: (p.verdicts.failed ?? 0) + (p.verdicts.errored ?? 0),
+    })),
+  );
+  if (report.scaling.wallRatio8to2 !== null) {
+    console.log(
+      `8 vs 2 targets: wall ×${report.scaling.wallRatio8to2} (cells only ×${report.scaling.cellsWallRatio8to2}) for ×16 the pairs among fedify-ref targets`,
+    );
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  await runBench();
+}
