@@ -15,7 +15,7 @@ import {
   type RunSummary,
   runsToPrune,
 } from "../report/history.ts";
-import { UsageError } from "./main.ts";
+import { parseOrUsage, UsageError } from "./main.ts";
 import { loadInput } from "./report.ts";
 
 const HELP = `usage: fedicheck history [list] [options]
@@ -170,15 +170,7 @@ async function open(location: string): Promise<HistoryStore> {
 
 /** Runs `fedicheck history`; returns the exit code. */
 export async function run(argv: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    throw new UsageError(
-      `${error instanceof Error ? error.message : String(error)}; see fedicheck history --help`,
-    );
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseOrUsage("history", () => parse(argv));
   if (values.help) {
     console.log(HELP);
     return 0;

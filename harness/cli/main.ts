@@ -54,6 +54,17 @@ export class UsageError extends Error {
   }
 }
 
+/** Runs a subcommand's argument parser, turning its complaints into a UsageError pointing at --help. */
+export function parseOrUsage<T>(command: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new UsageError(
+      `${error instanceof Error ? error.message : String(error)}; see fedicheck ${command} --help`,
+    );
+  }
+}
+
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
   return [

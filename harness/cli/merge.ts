@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { writeReports } from "../report/index.ts";
 import { RESULTS_FILE, serializeResults, writeFileAtomic } from "../report/writer.ts";
-import { UsageError } from "./main.ts";
+import { parseOrUsage, UsageError } from "./main.ts";
 import { countsLine, loadAndMerge } from "./report.ts";
 
 const HELP = `usage: fedicheck merge <results.json|run-dir>… --out <dir> [--reports]
@@ -27,15 +27,7 @@ exit codes: 0 merged, 2 usage or input problem (conflicting cells included).`;
 
 /** Runs `fedicheck merge`; returns the exit code. */
 export async function run(argv: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    throw new UsageError(
-      `${error instanceof Error ? error.message : String(error)}; see fedicheck merge --help`,
-    );
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseOrUsage("merge", () => parse(argv));
   if (values.help) {
     console.log(HELP);
     return 0;

@@ -15,7 +15,7 @@ import { DIRECTORY_MARKER, isSqliteLocation, openHistory } from "../report/histo
 import { writeReports } from "../report/index.ts";
 import { MergeError, mergeResults } from "../report/merge.ts";
 import { ResultsFileError, readResults } from "../report/results-schema.ts";
-import { UsageError } from "./main.ts";
+import { parseOrUsage, UsageError } from "./main.ts";
 
 const HELP = `usage: fedicheck report <run-dir|results.json>… [options]
 
@@ -73,15 +73,7 @@ export function countsLine(results: RunResults): string {
 
 /** Runs `fedicheck report`; returns the exit code. */
 export async function run(argv: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    throw new UsageError(
-      `${error instanceof Error ? error.message : String(error)}; see fedicheck report --help`,
-    );
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseOrUsage("report", () => parse(argv));
   if (values.help) {
     console.log(HELP);
     return 0;
