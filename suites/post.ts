@@ -538,7 +538,8 @@ const wire: Scenario = {
       as05.length === 0,
       as05.length === 0 ? "no HTML in name; no Question with both oneOf and anyOf" : as05.join("; "),
       {
-        expected: "`name` as plain text on the Create and the actor; a Question with oneOf or anyOf, not both",
+        expected:
+          "`name` as plain text on the Create and the actor; a Question with oneOf or anyOf, not both",
         observed:
           as05.length === 0
             ? `actor name ${show(actorDocument?.name ?? `(actor document: HTTP ${actorResponse.status})`)}`

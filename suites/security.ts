@@ -265,8 +265,13 @@ const oversized: Scenario = {
     ctx.assert(
       "SEC-03",
       copy === null,
-      copy ? `the ${OVERSIZED_BYTES}-byte Create was processed and stored` : "refused; the receiver kept working",
-      { expected: "the oversized Create refused; later posts still arrive", observed: `${sent}; ${summarise(copy)}` },
+      copy
+        ? `the ${OVERSIZED_BYTES}-byte Create was processed and stored`
+        : "refused; the receiver kept working",
+      {
+        expected: "the oversized Create refused; later posts still arrive",
+        observed: `${sent}; ${summarise(copy)}`,
+      },
     );
   },
 };

@@ -357,7 +357,9 @@ const keyRotation: Scenario = {
         check: "SIG-08",
         what: `the note signed with the rotated key (${label})`,
       });
-      steps.push(`${label}: Create held (HTTP ${result.status})${rotation.failures.length > 0 ? ", Update refused" : ""}`);
+      steps.push(
+        `${label}: Create held (HTTP ${result.status})${rotation.failures.length > 0 ? ", Update refused" : ""}`,
+      );
     }
     // 3. SIG-08: both notes arrived.
     ctx.assert("SIG-08", true, "the rotated keys were verified", {
@@ -401,13 +403,16 @@ const authorizedFetch: Scenario = {
       // 2. Unsigned GET: refused with 401 or 403.
       const unsigned = await ctx.probe.fetch(url);
       ctx.evidence("SIG-09", fetchEvidence(`unsigned GET of the ${what}`, url, {}, unsigned));
-      if (!refused(unsigned.status)) problems.push(`the ${what} was served unsigned (HTTP ${unsigned.status})`);
+      if (!refused(unsigned.status))
+        problems.push(`the ${what} was served unsigned (HTTP ${unsigned.status})`);
       // 3. Signed GET: served, the document at its id.
       const signed = await ctx.probe.fetch(url, { signedAs: client });
       ctx.evidence("SIG-09", fetchEvidence(`GET of the ${what} signed by ${client.id}`, url, {}, signed));
       const id = jsonBody(signed)?.id;
       if (signed.status !== 200 || id !== url)
-        problems.push(`the signed GET of the ${what} answered ${signed.status}${id === undefined ? "" : ` with id ${show(id)}`}`);
+        problems.push(
+          `the signed GET of the ${what} answered ${signed.status}${id === undefined ? "" : ` with id ${show(id)}`}`,
+        );
       observed.push(`${what}: unsigned ${unsigned.status}, signed ${signed.status}`);
     }
     // 4. SIG-09: both refused unsigned, both served signed.
@@ -416,7 +421,8 @@ const authorizedFetch: Scenario = {
       problems.length === 0,
       problems.length === 0 ? "unsigned GETs refused, signed GETs served" : problems.join("; "),
       {
-        expected: "unsigned GETs of the actor and a note answered 401/403; signed GETs answered 200 with the document",
+        expected:
+          "unsigned GETs of the actor and a note answered 401/403; signed GETs answered 200 with the document",
         observed: observed.join("; "),
       },
     );

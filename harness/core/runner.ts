@@ -123,11 +123,24 @@ export async function runCells(options: RunCellsOptions): Promise<RunCellsOutcom
       targetCallMs += a.targetMs;
     }
     results.push(...attempt.results);
-    await options.onCellResults?.(attempt.results, cell);
+    // Handing the results on (writing them, screenshots, reports) does not hold the cell's slot:
+    // the next cell starts meanwhile (issue 8). A failure there still stops the run.
+    const delivered = Promise.resolve()
+      .then(() => options.onCellResults?.(attempt.results, cell))
+      .catch((error: unknown) => {
+        deliveryFailure ??= { error };
+        fail(error);
+      });
+    deliveries.add(delivered);
+    void delivered.finally(() => deliveries.delete(delivered));
   };
+  const deliveries = new Set<Promise<unknown>>();
+  let deliveryFailure: { error: unknown } | undefined;
+  let fail: (error: unknown) => void = () => {};
 
   // A small scheduler: start any pending cell whose targets have room, up to `concurrency`.
   await new Promise<void>((resolve, reject) => {
+    fail = reject;
     let running = 0;
     const pump = () => {
       if (options.signal?.aborted) pending.length = 0;
@@ -150,6 +163,9 @@ export async function runCells(options: RunCellsOptions): Promise<RunCellsOutcom
     };
     pump();
   });
+  // Every cell's results are handed on before the run's are (the caller then stops the targets).
+  while (deliveries.size > 0) await Promise.all([...deliveries]);
+  if (deliveryFailure) throw deliveryFailure.error;
   return { results, waitingMs, cellMs, targetCallMs };
 }
 

@@ -18,6 +18,7 @@ import { type ContainerRun, hostMapDispatcher, startContainerTargets } from "../
 import { startFedifyRefProcess } from "../runtime/process.ts";
 import { loadProfile } from "../runtime/profiles.ts";
 import { createTestCa, type TestCa } from "../runtime/test-ca.ts";
+import { allowListFor } from "./allow-list.ts";
 import { ConfigError, type RunConfig, type TargetSpec } from "./config.ts";
 import type { ImplementationProfile, Target } from "./model.ts";
 import { pidCpuMs } from "./timing.ts";
@@ -113,11 +114,14 @@ async function startRest(
 ): Promise<RunTargets> {
   const { ca, containers } = options;
   const leaf = ca && !containers ? await ca.issue(["127.0.0.1", "localhost"]) : undefined;
+  // One allow-list for the harness's client and the probe's: filled once the origins are known, so a
+  // hostile document (a keyId, an actor id, a redirect) cannot send either anywhere off the run.
+  const allowHosts: string[] = [];
   const probe = containers?.probe
-    ? await startProbe(containers.probe)
+    ? await startProbe({ ...containers.probe, client: { ...containers.probe.client, allowHosts } })
     : await startProbe({
         ...(leaf ? { tls: { cert: leaf.certPem, key: leaf.keyPem } } : {}),
-        client: { ...(ca ? { ca: [ca.certPem] } : {}) },
+        client: { ...(ca ? { ca: [ca.certPem] } : {}), allowHosts },
       });
   const probeTarget: Target = {
     id: "probe",
@@ -145,10 +149,11 @@ async function startRest(
     ),
   );
   const started = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+  allowHosts.push(...allowListFor([probeTarget, ...started.map((s) => s.target)], probe));
   const http = createHttpClient({
     ...(ca ? { ca: [ca.certPem] } : {}),
     ...(containers ? { hostMap: containers.hostMap } : {}),
-    allowHosts: [probe.origin, ...started.map((s) => s.target.origin)].map((o) => new URL(o).hostname),
+    allowHosts,
   });
   let stopped = false;
   const stop = async () => {

@@ -77,6 +77,8 @@ export class CellClock {
    * `this` (drivers may be classes with private fields).
    */
   timedCalls<T extends object>(object: T): T {
+    // Stand-ins in unit tests may lack a driver or client: nothing to time then.
+    if (typeof object !== "object" || object === null) return object;
     return new Proxy(object, {
       get: (real, property) => {
         const value: unknown = Reflect.get(real, property, real);

@@ -240,6 +240,46 @@ describe.each(["http", "https"] as const)("two probes federating over %s", (mode
     expect(byIdEntry.activity?.object).toBe(announce.id);
   });
 
+  it("rotates a key (same key id, then a new one): the follower refetches and keeps verifying", async () => {
+    const rotating = await A.createActor(`rotating-${mode}`);
+    const follower = await B.createActor(`follower-${mode}`);
+    await B.follow(follower, rotating.id);
+    // The follower verified the Accept, so it holds the first key.
+    await B.inbox.waitFor((e) => e.activity?.type === "Accept" && e.activity.actor === rotating.id);
+    const firstKey = JSON.parse((await B.fetch(rotating.id)).text()).publicKey;
+    for (const sameKeyId of [true, false]) {
+      const rotation = await A.rotateKey(rotating, { sameKeyId });
+      expect(rotation.failures).toEqual([]);
+      expect(rotation.keyId === firstKey.id).toBe(sameKeyId);
+      expect(rotating.keyId).toBe(rotation.keyId);
+      const served = JSON.parse((await B.fetch(rotating.id)).text()).publicKey;
+      expect(served.id).toBe(rotation.keyId);
+      expect(served.publicKeyPem).not.toBe(firstKey.publicKeyPem);
+      expect(rotation.update).toMatchObject({ type: "Update", object: { id: rotating.id } });
+      const update = await B.inbox.waitFor((e) => e.activity?.id === rotation.update.id);
+      expect(update.signature).toMatchObject({ ok: true, keyId: rotation.keyId });
+    }
+  });
+
+  it("deletes an actor: its document and WebFinger answer 410, its Delete is still signed", async () => {
+    const doomed = await A.createActor(`doomed-${mode}`);
+    const del = A.deleteActor(doomed);
+    expect(del).toMatchObject({ type: "Delete", actor: doomed.id, object: doomed.id });
+    const actor = await B.fetch(doomed.id);
+    expect(actor.status).toBe(410);
+    expect(JSON.parse(actor.text())).toMatchObject({
+      id: doomed.id,
+      type: "Tombstone",
+      formerType: "Person",
+    });
+    const webfinger = await B.fetch(`${A.origin}/.well-known/webfinger?resource=acct:${doomed.handle}`);
+    expect(webfinger.status).toBe(410);
+    // The receiving probe cannot fetch the key any more, so it refuses the Delete.
+    const result = await A.deliver(doomed, bob.inbox, del, { scheme: "draft-cavage-12" });
+    expect(result.request.headers.signature).toContain(doomed.keyId);
+    expect(result.status).toBe(401);
+  });
+
   it("unfollows with an embedded Follow and by bare id", async () => {
     const embedded = await A.unfollow(alice2, bob.id);
     await B.inbox.waitFor((e) => e.activity?.id === embedded.id);
@@ -359,6 +399,30 @@ describe.each(["http", "https"] as const)("two probes federating over %s", (mode
       expect(entry?.findings.map((f) => f.ruleId)).toContain("AS-06");
       const clean = await B.inbox.waitFor((e) => e.status === 202 && e.activity?.type === "Create");
       expect(clean.findings.filter((f) => f.severity === "error")).toEqual([]);
+    });
+
+    it("cavageAlgorithm writes hs2019 over RSA-SHA256 bytes, which a verifier accepts", async () => {
+      const { noteId, document } = createNote("hs2019");
+      const result = await A.deliver(alice, bob.inbox, document, {
+        scheme: "draft-cavage-12",
+        cavageAlgorithm: "hs2019",
+      });
+      expect(result.status).toBe(202);
+      expect(result.request.headers.signature).toMatch(/algorithm="hs2019"/);
+      const [entry] = await entriesFor(document.id);
+      expect(entry?.signature).toMatchObject({ ok: true, scheme: "draft-cavage-12" });
+      expect(B.receivedObject(noteId)).toBeTruthy();
+    });
+
+    it("nestedArrays adds a member nested that deep to the object, signed as sent", async () => {
+      const { noteId, document } = createNote("nested");
+      const result = await A.deliver(alice, bob.inbox, document, { nestedArrays: 50 });
+      expect(result.status).toBe(202);
+      expect(result.request.body).toContain(`${"[".repeat(50)}${"]".repeat(50)}`);
+      let depth = 0;
+      const stored = B.receivedObject(noteId) ?? {};
+      for (let v: unknown = stored["https://fedicheck.test/ns#nested"]; Array.isArray(v); v = v[0]) depth++;
+      expect(depth).toBe(50);
     });
 
     it("a replay is the same document delivered twice; the probe logs both", async () => {

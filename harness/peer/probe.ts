@@ -17,10 +17,10 @@ import {
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { createHttpClient } from "../protocol/http-client.ts";
+import { probeKeyPool } from "../protocol/key-pool.ts";
 import { generateSigningKeyPair } from "../protocol/keys.ts";
 import { AS2_ACCEPT, createKeyResolver } from "../protocol/signatures.ts";
 import type { SigningKey } from "../protocol/types.ts";
-import { probeKeyPool } from "../protocol/key-pool.ts";
 import {
   ACTOR_NAME_PATTERN,
   createLocalActor,

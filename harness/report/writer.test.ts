@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { CellResult, RunResults } from "../core/model.ts";
 import { readResults, validateResults } from "./results-schema.ts";
 import { sampleResults } from "./sample.ts";
-import { CELLS_FILE, createResultsWriter, RESULTS_FILE, writeFileAtomic } from "./writer.ts";
+import { CELLS_FILE, createResultsWriter, RESULTS_FILE, serializeResults, writeFileAtomic } from "./writer.ts";
 
 function split(results: RunResults): { header: Omit<RunResults, "cells" | "status">; cells: CellResult[] } {
   const { cells, status: _status, finishedAt: _finishedAt, ...header } = results;
@@ -135,6 +135,18 @@ describe("createResultsWriter", () => {
 });
 
 describe("writeFileAtomic", () => {
+  it("writes the very bytes serializeResults makes, from its pre-encoded cells (issue 8)", async () => {
+    const dir = await tempDir();
+    const { header, cells } = split(sampleResults({ checks: 9 }));
+    const writer = createResultsWriter(dir, header);
+    await writer.add(cells.slice(0, 1));
+    await writer.add(cells.slice(1, 4));
+    expect(await readFile(join(dir, RESULTS_FILE), "utf8")).toBe(serializeResults(writer.results()));
+    await writer.add(cells.slice(4));
+    const final = await writer.finish("completed", { finishedAt: "2025-01-15T11:00:00.000Z" });
+    expect(await readFile(join(dir, RESULTS_FILE), "utf8")).toBe(serializeResults(final));
+  });
+
   it("replaces the content and leaves no temporary file", async () => {
     const dir = await tempDir();
     const path = join(dir, "x.json");

@@ -30,14 +30,14 @@ export interface AtomicWriteOptions {
  */
 export async function writeFileAtomic(
   path: string,
-  text: string,
+  text: string | Uint8Array,
   options: AtomicWriteOptions = {},
 ): Promise<void> {
   const tmp = `${path}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
   try {
     const handle = await open(tmp, "w");
     try {
-      await handle.writeFile(text, "utf8");
+      await handle.writeFile(text);
       if (options.durable) await handle.sync();
     } finally {
       await handle.close();
@@ -106,16 +106,27 @@ export function createResultsWriter(
   const base: Omit<RunResults, "cells" | "status"> = structuredClone(header);
   let status: RunResults["status"] = "running";
   const cells: CellResult[] = [];
-  // Each cell is serialised once; every rewrite only joins the strings (a rewrite per cell would
-  // otherwise cost O(cells²) in JSON.stringify over a long run).
-  const cellTexts: string[] = [];
+  // Each cell is serialised and encoded once, into one growing buffer: a rewrite per cell then only
+  // copies bytes. Joining and re-encoding every cell's text on each rewrite was the costliest part of
+  // the harness's own work in a long run (O(cells²) encoding; issue 8).
+  let cellBytes = Buffer.alloc(0);
   let finished = false;
 
   const snapshot = (): RunResults => ({ ...base, status, cells: [...cells] });
   const { ok, errors } = validateResults(snapshot());
   if (!ok) throw new TypeError(`results header does not match the results schema: ${errors.join("; ")}`);
 
-  const render = (): string => assemble({ ...base, status }, cellTexts);
+  // The same bytes as assemble() makes, from the pre-encoded cells.
+  const render = (): Buffer => {
+    const head = JSON.stringify({ ...base, status, cells: [] }, null, 2);
+    if (cells.length === 0) return Buffer.from(`${head}\n`);
+    const at = head.lastIndexOf('"cells": []');
+    return Buffer.concat([
+      Buffer.from(`${head.slice(0, at)}"cells": [\n`),
+      cellBytes,
+      Buffer.from(`\n]${head.slice(at + '"cells": []'.length)}\n`),
+    ]);
+  };
 
   mkdirSync(runDir, { recursive: true });
   const tmp = `${path}.${process.pid}.init.tmp`;
@@ -150,10 +161,9 @@ export function createResultsWriter(
       if (finished) throw new Error(`results writer for ${path} is finished; cannot add cells`);
       if (added.length === 0) return;
       const texts = added.map((cell) => JSON.stringify(cell));
-      for (const [i, cell] of added.entries()) {
-        cells.push(structuredClone(cell));
-        cellTexts.push(texts[i]!);
-      }
+      const encoded = Buffer.from(`${cells.length === 0 ? "" : ",\n"}${texts.join(",\n")}`);
+      cellBytes = cellBytes.length === 0 ? encoded : Buffer.concat([cellBytes, encoded]);
+      for (const cell of added) cells.push(structuredClone(cell));
       await Promise.all([append(`${texts.join("\n")}\n`), flush()]);
     },
     async finish(finalStatus, details = {}) {
