@@ -2,13 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FedifyRefServer, startFedifyRef } from "../../fixtures/fedify-ref/server.ts";
 import { createTestCa } from "../runtime/test-ca.ts";
 import {
-  attachmentViewOf,
   createFedifyRefDriver,
   FEDIFY_REF_CAPABILITIES,
   FedifyRefError,
   type FedifyRefPostRecord,
   postViewOf,
 } from "./fedify-ref.ts";
+import { attachmentViewOf } from "./normalise.ts";
 
 function record(
   object: Record<string, unknown>,

@@ -6,6 +6,7 @@
 import { Agent, type Dispatcher, fetch as undiciFetch } from "undici";
 import type { Capability } from "../core/model.ts";
 import { registerSecret } from "../core/redact.ts";
+import { asArray, idOf, idsOf, isObject, type Json, typesOf } from "../protocol/as2.ts";
 import type {
   Account,
   AttachmentView,
@@ -18,12 +19,13 @@ import type {
   Visibility,
 } from "./driver.ts";
 import {
-  attachmentKindFromMediaType,
+  attachmentViewOf,
   escapeHtml,
   extractHashtags,
   extractLinks,
   htmlToText,
   normaliseHashtag,
+  visibilityFromAddressing,
 } from "./normalise.ts";
 
 /**
@@ -72,8 +74,6 @@ export interface FedifyRefDriverOptions {
   authorizedFetch?: boolean;
 }
 
-type Json = Record<string, unknown>;
-
 /** A post record as the control API returns it (see fixtures/fedify-ref/control.ts). */
 export interface FedifyRefPostRecord {
   uri: string;
@@ -105,74 +105,6 @@ export interface FedifyRefPoll {
 export function pollHtml(poll: FedifyRefPoll): string {
   const items = poll.options.map((o) => `<li>${escapeHtml(o.name)}</li>`).join("");
   return `<p>Poll (${poll.multiple ? "several choices" : "one choice"}):</p><ul class="poll">${items}</ul>`;
-}
-
-const PUBLIC = new Set(["https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"]);
-
-function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function asArray(value: unknown): unknown[] {
-  if (value === undefined || value === null) return [];
-  return Array.isArray(value) ? value : [value];
-}
-
-function idOf(value: unknown): string | undefined {
-  if (typeof value === "string") return value;
-  if (isObject(value)) {
-    if (typeof value.id === "string") return value.id;
-    if (typeof value.href === "string") return value.href;
-  }
-  return undefined;
-}
-
-function idsOf(value: unknown): string[] {
-  return asArray(value)
-    .map(idOf)
-    .filter((id): id is string => id !== undefined);
-}
-
-function typesOf(value: unknown): string[] {
-  return isObject(value) ? asArray(value.type).filter((t): t is string => typeof t === "string") : [];
-}
-
-/** How an AS2 attachment shows: kind from its media type, else from its type; url may be an array of Links. */
-export function attachmentViewOf(value: unknown): AttachmentView | undefined {
-  if (typeof value === "string") return { kind: "link", url: value };
-  if (!isObject(value)) return undefined;
-  const types = typesOf(value);
-  const links = asArray(value.url ?? value.href);
-  const first = links.find((link) => idOf(link) !== undefined);
-  const url = idOf(first);
-  if (url === undefined) return undefined;
-  const mediaType =
-    (typeof value.mediaType === "string" && value.mediaType) ||
-    (isObject(first) && typeof first.mediaType === "string" && first.mediaType) ||
-    undefined;
-  let kind = attachmentKindFromMediaType(mediaType);
-  if (kind === "unknown") {
-    if (types.includes("Image")) kind = "image";
-    else if (types.includes("Video")) kind = "video";
-    else if (types.includes("Audio")) kind = "audio";
-    else if (types.includes("Link")) kind = "link";
-  }
-  const view: AttachmentView = { kind, url };
-  if (mediaType) view.mediaType = mediaType;
-  const description =
-    (typeof value.name === "string" && value.name) || (typeof value.summary === "string" && value.summary);
-  if (description) view.description = description;
-  return view;
-}
-
-/** Visibility from addressing when the server did not say: Public in to/cc, a collection, or only people. */
-function visibilityFromAddressing(object: Json, mentions: string[]): Visibility {
-  const to = idsOf(object.to);
-  const cc = idsOf(object.cc);
-  if (to.some((a) => PUBLIC.has(a))) return "public";
-  if (cc.some((a) => PUBLIC.has(a))) return "unlisted";
-  if ([...to, ...cc].some((a) => !mentions.includes(a))) return "followers";
-  return "direct";
 }
 
 /** Turns a fedify-ref post record into the normalised view. */

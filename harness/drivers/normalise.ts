@@ -4,7 +4,8 @@
  * sanitised HTML Fediverse servers emit; not a general HTML parser.
  * @module
  */
-import type { AttachmentView } from "./driver.ts";
+import { asArray, idOf, idsOf, isObject, type Json, PUBLIC_ADDRESSES, typesOf } from "../protocol/as2.ts";
+import type { AttachmentView, Visibility } from "./driver.ts";
 
 const NAMED_ENTITIES: Record<string, string> = {
   amp: "&",
@@ -305,4 +306,45 @@ export function withMentionsAndTags(
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * How an AS2 attachment shows: its kind from the media type, else from its type. `url` may be a
+ * string, a Link, or an array of Links (mastodon #34979): the first usable one is taken.
+ */
+export function attachmentViewOf(value: unknown): AttachmentView | undefined {
+  if (typeof value === "string") return { kind: "link", url: value };
+  if (!isObject(value)) return undefined;
+  const types = typesOf(value);
+  const links = asArray(value.url ?? value.href);
+  const first = links.find((link) => idOf(link) !== undefined);
+  const url = idOf(first);
+  if (url === undefined) return undefined;
+  const mediaType =
+    (typeof value.mediaType === "string" && value.mediaType) ||
+    (isObject(first) && typeof first.mediaType === "string" && first.mediaType) ||
+    undefined;
+  let kind = attachmentKindFromMediaType(mediaType);
+  if (kind === "unknown") {
+    if (types.includes("Image")) kind = "image";
+    else if (types.includes("Video")) kind = "video";
+    else if (types.includes("Audio")) kind = "audio";
+    else if (types.includes("Link")) kind = "link";
+  }
+  const view: AttachmentView = { kind, url };
+  if (mediaType) view.mediaType = mediaType;
+  const description =
+    (typeof value.name === "string" && value.name) || (typeof value.summary === "string" && value.summary);
+  if (description) view.description = description;
+  return view;
+}
+
+/** Visibility as Mastodon reads addressing: Public in to, Public in cc, some collection, only mentions. */
+export function visibilityFromAddressing(object: Json, mentions: string[]): Visibility {
+  const to = idsOf(object.to);
+  const cc = idsOf(object.cc);
+  if (to.some((a) => PUBLIC_ADDRESSES.has(a))) return "public";
+  if (cc.some((a) => PUBLIC_ADDRESSES.has(a))) return "unlisted";
+  if ([...to, ...cc].some((a) => !mentions.includes(a))) return "followers";
+  return "direct";
 }

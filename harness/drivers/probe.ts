@@ -5,8 +5,9 @@
  * @module
  */
 import type { Capability } from "../core/model.ts";
-import { PUBLIC, PUBLIC_ADDRESSES } from "../peer/documents.ts";
+import { PUBLIC } from "../peer/documents.ts";
 import type { InboxEntry, Probe, ProbeActor } from "../peer/types.ts";
+import { asArray, idOf, idsOf, isObject, type Json, typesOf } from "../protocol/as2.ts";
 import type {
   Account,
   AttachmentView,
@@ -20,16 +21,15 @@ import type {
 } from "./driver.ts";
 import { UnsupportedError } from "./driver.ts";
 import {
-  attachmentKindFromMediaType,
+  attachmentViewOf,
   escapeHtml,
   extractLinks,
   htmlToText,
   looksLikeHtml,
   normaliseHashtag,
   plainTextToHtml,
+  visibilityFromAddressing,
 } from "./normalise.ts";
-
-type Json = Record<string, unknown>;
 
 /** Everything the probe can do as a target. */
 export const PROBE_CAPABILITIES: readonly Capability[] = [
@@ -66,77 +66,11 @@ export function probeActorOf(probe: Probe, account: Account): ProbeActor {
 
 // ---- reading AS2 ----------------------------------------------------------------------------------------
 
-function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function asArray(value: unknown): unknown[] {
-  if (value === undefined || value === null) return [];
-  return Array.isArray(value) ? value : [value];
-}
-
-function idOf(value: unknown): string | undefined {
-  if (typeof value === "string") return value;
-  if (isObject(value)) {
-    if (typeof value.id === "string") return value.id;
-    if (typeof value.href === "string") return value.href;
-  }
-  return undefined;
-}
-
-function idsOf(value: unknown): string[] {
-  return asArray(value)
-    .map(idOf)
-    .filter((id): id is string => id !== undefined);
-}
-
-function typesOf(value: unknown): string[] {
-  return isObject(value) ? asArray(value.type).filter((t): t is string => typeof t === "string") : [];
-}
-
 /** The first string of a natural-language map (`contentMap`, `nameMap`), with its language. */
 function fromMap(map: unknown): { language: string; text: string } | undefined {
   if (!isObject(map)) return undefined;
   for (const [language, text] of Object.entries(map)) if (typeof text === "string") return { language, text };
   return undefined;
-}
-
-function attachmentView(value: unknown): AttachmentView | undefined {
-  if (typeof value === "string") return { kind: "link", url: value };
-  if (!isObject(value)) return undefined;
-  const types = typesOf(value);
-  // `url` may be a string, a Link, or an array of Links (mastodon #34979): take the first usable one.
-  const links = asArray(value.url ?? value.href);
-  const firstLink = links.find((l) => idOf(l) !== undefined);
-  const url = idOf(firstLink);
-  if (!url) return undefined;
-  const mediaType =
-    (typeof value.mediaType === "string" && value.mediaType) ||
-    (isObject(firstLink) && typeof firstLink.mediaType === "string" && firstLink.mediaType) ||
-    undefined;
-  let kind = attachmentKindFromMediaType(mediaType);
-  if (kind === "unknown") {
-    if (types.includes("Image")) kind = "image";
-    else if (types.includes("Video")) kind = "video";
-    else if (types.includes("Audio")) kind = "audio";
-    else if (types.includes("Link")) kind = "link";
-  }
-  const view: AttachmentView = { kind, url };
-  if (mediaType) view.mediaType = mediaType;
-  const description =
-    (typeof value.name === "string" && value.name) || (typeof value.summary === "string" && value.summary);
-  if (description) view.description = description;
-  return view;
-}
-
-/** Visibility as Mastodon reads addressing: Public in to, Public in cc, some collection, only mentions. */
-function visibilityOf(object: Json, mentions: string[]): Visibility {
-  const to = idsOf(object.to);
-  const cc = idsOf(object.cc);
-  if (to.some((a) => PUBLIC_ADDRESSES.has(a))) return "public";
-  if (cc.some((a) => PUBLIC_ADDRESSES.has(a))) return "unlisted";
-  if ([...to, ...cc].some((a) => !mentions.includes(a))) return "followers";
-  return "direct";
 }
 
 /** Maps a received or fetched AS2 object to the normalised {@link PostView}. */
@@ -154,9 +88,9 @@ export function postViewOf(object: Json): PostView {
     text: htmlToText(html),
     html,
     sensitive: object.sensitive === true,
-    visibility: visibilityOf(object, mentions),
+    visibility: visibilityFromAddressing(object, mentions),
     attachments: asArray(object.attachment)
-      .map(attachmentView)
+      .map(attachmentViewOf)
       .filter((a): a is AttachmentView => a !== undefined),
     mentions: [...new Set(mentions)],
     hashtags: [...new Set(hashtags)],

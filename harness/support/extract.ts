@@ -14,6 +14,7 @@ import {
   htmlToText,
   normaliseHashtag,
 } from "../drivers/normalise.ts";
+import { asArray, idOf, isObject, typesOf } from "../protocol/as2.ts";
 import type { Expectation, ExtractorName, Json, Variant } from "./inputs.ts";
 
 /** What an extractor is given. */
@@ -40,28 +41,6 @@ type Extractor = (input: ExtractInput) => Extracted;
 
 /** The value every extractor gives when the receiver holds no copy. */
 export const POST_DROPPED = "post dropped";
-
-function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function asArray(value: unknown): unknown[] {
-  if (value === undefined || value === null) return [];
-  return Array.isArray(value) ? value : [value];
-}
-
-function idOf(value: unknown): string | undefined {
-  if (typeof value === "string") return value;
-  if (isObject(value)) {
-    if (typeof value.id === "string") return value.id;
-    if (typeof value.href === "string") return value.href;
-  }
-  return undefined;
-}
-
-function typesOf(value: unknown): string[] {
-  return isObject(value) ? asArray(value.type).filter((t): t is string => typeof t === "string") : [];
-}
 
 /** `text` cut to `max` characters with an ellipsis. */
 export function short(text: string, max = 120): string {
