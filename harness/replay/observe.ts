@@ -9,8 +9,9 @@
 import { WaitTimeoutError } from "../core/scenario.ts";
 import type { Account, AttachmentView, Driver, FollowState, PostView } from "../drivers/driver.ts";
 import { htmlToText } from "../drivers/normalise.ts";
+import { asArray, idOf, isObject, typeOf } from "../protocol/as2.ts";
 import type { CaptureDelivery, Json } from "./capture.ts";
-import { ACTOR_TYPES, asArray, idOf, isObject, typeOf } from "./plan.ts";
+import { ACTOR_TYPES } from "./plan.ts";
 import type { WaitFunction } from "./replay.ts";
 import type { Rewriter } from "./rewrite.ts";
 

@@ -4,6 +4,8 @@
  * origin the capture holds a copy of something from), and which actors sent it.
  * @module
  */
+
+import { asArray, idOf, idsOf, isObject, typeOf } from "../protocol/as2.ts";
 import { type Capture, type CaptureActor, deliveriesOf, documentsOf, type Json } from "./capture.ts";
 import { originOf } from "./rewrite.ts";
 
@@ -15,41 +17,6 @@ export const ACTOR_TYPES: ReadonlySet<string> = new Set([
   "Group",
   "Organization",
 ]);
-
-/** True for a plain JSON object. */
-export function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** The value as an array (absent → empty). */
-export function asArray(value: unknown): unknown[] {
-  if (value === undefined || value === null) return [];
-  return Array.isArray(value) ? value : [value];
-}
-
-/** The id of a reference: the string itself, an object's `id`, or a Link's `href`. */
-export function idOf(value: unknown): string | undefined {
-  if (typeof value === "string") return value;
-  if (isObject(value)) {
-    if (typeof value.id === "string") return value.id;
-    if (typeof value.href === "string") return value.href;
-  }
-  return undefined;
-}
-
-/** Ids of every reference of a property. */
-export function idsOf(value: unknown): string[] {
-  return asArray(value)
-    .map(idOf)
-    .filter((id): id is string => id !== undefined);
-}
-
-/** The first `type` of an object. */
-export function typeOf(value: unknown): string | undefined {
-  if (!isObject(value)) return undefined;
-  const first = asArray(value.type)[0];
-  return typeof first === "string" ? first : undefined;
-}
 
 /** A URL without its fragment. */
 export function withoutFragment(url: string): string {

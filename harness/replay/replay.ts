@@ -13,7 +13,8 @@ import { WaitTimeoutError } from "../core/scenario.ts";
 import { waitUntil } from "../core/wait.ts";
 import type { Account, Driver } from "../drivers/driver.ts";
 import type { InboxEntry, Probe } from "../peer/types.ts";
-import { generateSigningKeyPair } from "../protocol/keys.ts";
+import { asArray, idOf, idsOf, isObject, typeOf } from "../protocol/as2.ts";
+import { probeKeyPool } from "../protocol/key-pool.ts";
 import { deliverSigned } from "../protocol/signatures.ts";
 import type { HttpClient, SigningKey } from "../protocol/types.ts";
 import { type Capture, type CaptureActor, type CaptureDelivery, deliveriesOf, type Json } from "./capture.ts";
@@ -26,18 +27,7 @@ import {
   type Step,
   stepOf,
 } from "./observe.ts";
-import {
-  ACTOR_TYPES,
-  asArray,
-  capturedDocument,
-  embeddedChain,
-  idOf,
-  idsOf,
-  isObject,
-  planReplay,
-  typeOf,
-  withoutFragment,
-} from "./plan.ts";
+import { ACTOR_TYPES, capturedDocument, embeddedChain, planReplay, withoutFragment } from "./plan.ts";
 import { createRewriter, originOf, type RewriteRule, type Rewriter } from "./rewrite.ts";
 
 export type { ActivityReport, ObjectState } from "./observe.ts";
@@ -201,7 +191,7 @@ async function hostActor(
 ): Promise<HostedActor> {
   const document = rewriter.rewrite(original);
   const id = rewriter.rewriteString(capturedId);
-  const pair = await generateSigningKeyPair("rsa-sha256");
+  const pair = await probeKeyPool().take(); // distinct per actor; from the key cache (issue 8)
   const capturedKey = idOf(asArray(original.publicKey).find(isObject));
   const rewrittenKey = capturedKey ? rewriter.rewriteString(capturedKey) : undefined;
   // Keep the key's id when it lives in the actor document; a key published elsewhere moves in.
