@@ -4,6 +4,7 @@
  * @module
  */
 import { randomUUID } from "node:crypto";
+import { probeKeyPool } from "../protocol/key-pool.ts";
 import { generateSigningKeyPair } from "../protocol/keys.ts";
 import { signRequest } from "../protocol/signatures.ts";
 import type { HttpClient, HttpResponse, SignatureScheme, SigningKey } from "../protocol/types.ts";
@@ -80,8 +81,10 @@ async function signingKeyFor(signer: PostSigner, misbehaviour: Misbehaviour): Pr
     key = signer.overrideKey ?? { ...key, keyId: misbehaviour.keyIdOverride };
   }
   if (misbehaviour.wrongKey) {
-    // Same keyId, a private key published nowhere: the signature cannot verify.
-    const fresh = await generateSigningKeyPair(key.algorithm);
+    // Same keyId, a private key no actor of the run has: the signature cannot verify. (The pool
+    // hands each key out once, so a pooled RSA key is as unknown as a fresh one, and free.)
+    const fresh =
+      key.algorithm === "rsa-sha256" ? await probeKeyPool().take() : await generateSigningKeyPair(key.algorithm);
     key = { ...key, privateKey: fresh.privateKey };
   }
   return key;

@@ -268,12 +268,22 @@ describe.each(["http", "https"] as const)("the probe and Fedify over %s", (mode)
       );
     });
 
-    it("padToBytes: Fedify takes a 2 MB body (no inbox size limit below that)", async () => {
-      const { noteId, document } = createNote(alice, "padded");
-      const result = await probe.deliver(alice, frankInbox, document, { padToBytes: 2 * 1024 * 1024 });
-      expect(Buffer.byteLength(result.request.body)).toBe(2 * 1024 * 1024);
+    it("padToBytes: fedify-ref takes a body under its 1 MiB inbox limit and refuses a 2 MiB one", async () => {
+      const small = createNote(alice, "padded");
+      const result = await probe.deliver(alice, frankInbox, small.document, { padToBytes: 512 * 1024 });
+      expect(Buffer.byteLength(result.request.body)).toBe(512 * 1024);
       expect(result.status).toBe(202);
-      await eventually("the padded post on Fedify", () => fedify.driver.receivedPost(frank, noteId));
+      await eventually("the padded post on Fedify", () => fedify.driver.receivedPost(frank, small.noteId));
+      // Over the limit: 413, or the connection cut while the rest of the body was on its way (SEC-03).
+      const big = createNote(alice, "padded too much");
+      const status = await probe
+        .deliver(alice, frankInbox, big.document, { padToBytes: 2 * 1024 * 1024 })
+        .then(
+          (r) => r.status,
+          () => 0,
+        );
+      expect([0, 413]).toContain(status);
+      expect(await fedify.driver.receivedPost(frank, big.noteId)).toBeNull();
     });
   });
 });

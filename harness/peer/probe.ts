@@ -18,7 +18,6 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { createHttpClient } from "../protocol/http-client.ts";
 import { probeKeyPool } from "../protocol/key-pool.ts";
-import { generateSigningKeyPair } from "../protocol/keys.ts";
 import { AS2_ACCEPT, createKeyResolver } from "../protocol/signatures.ts";
 import type { SigningKey } from "../protocol/types.ts";
 import {
@@ -477,7 +476,7 @@ export async function startProbe(options: ProbeOptions = {}): Promise<Probe> {
     },
     resolveActor: outbound.resolveActor,
     async hostKeyDocument(claimedOwner) {
-      const pair = await generateSigningKeyPair("rsa-sha256");
+      const pair = await probeKeyPool().take(); // a key no actor of the run has
       const keyId = newId("keys");
       state.hosted.set(keyId, {
         kind: "object",

@@ -6,9 +6,9 @@
  * default, keeps the keys it generated in a cache file so that later runs need not generate any.
  *
  * Isolation: within one process every key is handed out at most once, so no two actors of a run
- * ever share a key. Keys may recur across runs (different origins, different actors), like a
- * compile cache. Keys that must be known nowhere (a deliberately wrong key, a hosted key document)
- * do not come from here: they use {@link generateSigningKeyPair} directly.
+ * ever share a key, and a key taken for a deliberately wrong signature or a hosted key document is
+ * no actor's key either. Keys may recur across runs (different origins, different actors), like a
+ * compile cache.
  *
  * The cache holds private keys of throwaway test actors, never anything else: one base64 PKCS#8 DER
  * per line, file mode 0600. `FEDICHECK_KEY_CACHE=off` disables it; `FEDICHECK_KEY_CACHE=<file>`
