@@ -3,10 +3,12 @@
  * so that load from other processes hits them alike:
  * 1. validator throughput, with the validator issue's ratios (bench/validate.ts);
  * 2. HTTP signatures per second, per scheme (bench/signatures.ts);
- * 3. the full default run (probe + two fedify-ref processes, every suite): wall time split into
- *    waiting on targets and the harness's own work (its CPU time), and per-cell sums;
+ * 3. the full default run (probe + two fedify-ref processes, the default suites, as `fedicheck run`
+ *    does it): wall time split into waiting on targets and the harness's own work (its CPU time),
+ *    and per-cell sums; then the same run without browser screenshots, to show what they cost;
  * 4. the scaling series: the scaling subset with 2, 4, 8 and 16 fedify-ref targets, wall time and
- *    its ratio to n = 2 next to the pairs' ratio (which grows as n²).
+ *    its ratio to n = 2 next to the pairs' ratio (which grows as n²). Screenshots are off there:
+ *    the series measures the scheduling of federation work, not the browser.
  * Figures go to `reports/bench/<timestamp>.json` (`FEDICHECK_BENCH_OUT` moves the folder) so runs can
  * be compared, and a table is printed. `FEDICHECK_BENCH_QUICK=1` runs a reduced version for smoke
  * tests: shorter measurements, the discovery and follow suites instead of all, sizes 2 and 4.
@@ -37,6 +39,8 @@ export interface BenchReport {
   validator: Record<string, number>;
   signatures: Record<string, number>;
   defaultRun: RunFigures & { suites: string };
+  /** The same run with `screenshots: false`. */
+  defaultRunWithoutScreenshots: RunFigures & { suites: string };
   scaling: {
     checks: string[];
     points: ScalingPoint[];
@@ -58,7 +62,9 @@ export interface RunBenchOptions {
 }
 
 /** Runs the whole bench, writes the JSON file and returns its path and content. */
-export async function runBench(options: RunBenchOptions = {}): Promise<{ path: string; report: BenchReport }> {
+export async function runBench(
+  options: RunBenchOptions = {},
+): Promise<{ path: string; report: BenchReport }> {
   const quick = options.quick ?? process.env.FEDICHECK_BENCH_QUICK === "1";
   const print = options.print ?? true;
   const log = (text: string) => {
@@ -69,8 +75,9 @@ export async function runBench(options: RunBenchOptions = {}): Promise<{ path: s
   const sizes = quick ? [2, 4] : [2, 4, 8, 16];
   const defaultSuites = quick ? ["discovery", "follow"] : undefined;
 
-  // Keys for the default run (~350 actors) and the largest size (~70 per target and the probe's).
-  const keysWanted = quick ? 200 : 1400;
+  // Keys for the default run (~350 actors) and the largest size (~70 per target and the probe's);
+  // the quick version is a smoke test and measures whatever the cache holds.
+  const keysWanted = quick ? 0 : 1400;
   const cacheFile = defaultKeyCacheFile();
   const warmStart = Date.now();
   const generated = cacheFile ? await fillKeyCache(cacheFile, keysWanted) : 0;
@@ -80,7 +87,9 @@ export async function runBench(options: RunBenchOptions = {}): Promise<{ path: s
     generatedForWarmUp: generated,
     warmUpMs: Date.now() - warmStart,
   };
-  log(`key cache: ${cacheFile ?? "off"} (${generated} keys generated in ${keyCache.warmUpMs} ms for the warm-up)`);
+  log(
+    `key cache: ${cacheFile ?? "off"} (${generated} keys generated in ${keyCache.warmUpMs} ms for the warm-up)`,
+  );
 
   log("\n== validator throughput");
   const validator = await benchValidate(quick ? { rounds: 3, passes: 2, print } : { print });
@@ -93,9 +102,22 @@ export async function runBench(options: RunBenchOptions = {}): Promise<{ path: s
     suites: defaultSuites ? defaultSuites.join(",") : "all",
   };
   log(runLine(defaultRun));
+  log("   the same without browser screenshots:");
+  const defaultRunWithoutScreenshots = {
+    ...(await benchRun({
+      ...(defaultSuites ? { suites: defaultSuites } : {}),
+      config: { screenshots: false },
+    })),
+    suites: defaultRun.suites,
+  };
+  log(runLine(defaultRunWithoutScreenshots));
 
   log(`\n== scaling: ${SCALING_CHECKS.join(", ")} on every pair, ${sizes.join(", ")} fedify-ref targets`);
-  const points = await benchScaling({ sizes, onPoint: (p) => log(`n=${p.targets}: ${runLine(p)}`) });
+  const points = await benchScaling({
+    sizes,
+    config: { screenshots: false },
+    onPoint: (p) => log(`n=${p.targets}: ${runLine(p)}`),
+  });
   const at = (n: number) => points.find((p) => p.targets === n);
   const ratio = (pick: (p: ScalingPoint) => number) => {
     const two = at(2);
@@ -113,6 +135,7 @@ export async function runBench(options: RunBenchOptions = {}): Promise<{ path: s
     validator,
     signatures,
     defaultRun,
+    defaultRunWithoutScreenshots,
     scaling: {
       checks: SCALING_CHECKS,
       points,
@@ -152,6 +175,10 @@ function printTable(report: BenchReport): void {
     "  targets' CPU": { value: s(d.targetCpuMs) },
     "  cells: waiting / target calls / harness (summed)": {
       value: `${s(d.perCell.waitingMs)} / ${s(d.perCell.targetCallMs)} / ${s(d.perCell.harnessMs)}`,
+    },
+    "default run without screenshots: wall": { value: s(report.defaultRunWithoutScreenshots.wallMs) },
+    "  harness share of wall ": {
+      value: `${(100 * report.defaultRunWithoutScreenshots.harnessShare).toFixed(1)}%`,
     },
   });
   console.table(

@@ -15,8 +15,9 @@ import { countsLine, loadAndMerge } from "./report.ts";
 const HELP = `usage: fedicheck merge <results.json|run-dir>… --out <dir> [--reports]
 
 Merges results files into <dir>/results.json: targets and checks are united (the same id must mean
-the same thing), cells are concatenated (a cell found twice with different results is an error:
-shards must not overlap), and the status is "completed" only if every input completed.
+the same thing; a target's origin may differ, as each shard starts its own), cells are concatenated
+(a cell found twice with different results is an error: shards must not overlap), and the status is
+"completed" only if every input completed.
 
 options:
   --out <dir>     directory of the merged results.json (required)

@@ -136,3 +136,97 @@ describe("runCells", () => {
     expect(results[1]?.evidence.map((e) => e.kind)).toEqual(["note"]);
   });
 });
+
+describe("runCells scheduling (issue 8)", () => {
+  const many = [target("probe"), target("a"), target("b"), target("c")];
+  /** Runs `scenario` on every pair of `many`, recording how many cells ran at once per target. */
+  async function measure(options: {
+    perTargetConcurrency: number;
+    concurrency: number;
+    unlimitedTargets?: string[];
+  }) {
+    const running = new Map<string, number>();
+    const peak = new Map<string, number>();
+    const scenario: Scenario = {
+      ...base,
+      run: async (ctx) => {
+        const ids = [ctx.sender.id, ctx.receiver.id];
+        for (const id of ids) {
+          running.set(id, (running.get(id) ?? 0) + 1);
+          peak.set(id, Math.max(peak.get(id) ?? 0, running.get(id) ?? 0));
+        }
+        await new Promise((r) => setTimeout(r, 20));
+        for (const id of ids) running.set(id, (running.get(id) ?? 1) - 1);
+        for (const c of base.checks) ctx.assert(c, true, "ok");
+      },
+    };
+    const cells = planCells({ scenarios: [scenario], targets: many });
+    const outcome = await runCells({ cells, checks, probe, http, validate: async () => [], ...options });
+    return { peak, outcome, cells };
+  }
+
+  test("limits cells per target, but not on the probe", async () => {
+    const { peak, outcome, cells } = await measure({ perTargetConcurrency: 1, concurrency: 12 });
+    expect(outcome.results.length).toBe(cells.length * 3);
+    for (const id of ["a", "b", "c"]) expect(peak.get(id)).toBe(1);
+    // a, b and c each take one probe cell at once: the probe is in several.
+    expect(peak.get("probe")).toBeGreaterThan(1);
+    // Without the exemption the probe would be limited like any target.
+    const limited = await measure({ perTargetConcurrency: 1, concurrency: 12, unlimitedTargets: [] });
+    expect(limited.peak.get("probe")).toBe(1);
+  });
+
+  test("handing results on does not hold a cell's slot, and the run waits for every hand-over", async () => {
+    const scenario = (id: string): Scenario => ({
+      ...base,
+      id,
+      run: async (ctx) => {
+        for (const c of base.checks) ctx.assert(c, true, "ok");
+      },
+    });
+    const cells = planCells({
+      scenarios: [scenario("t.one"), scenario("t.two")],
+      targets,
+      pairs: [{ sender: "probe", receiver: "a" }],
+    });
+    const order: string[] = [];
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const outcome = runCells({
+      cells,
+      checks,
+      probe,
+      http,
+      validate: async () => [],
+      concurrency: 1,
+      onCellResults: async (_results, cell) => {
+        order.push(`start ${cell.scenario.id}`);
+        // The first hand-over blocks until the second cell has been handed over too.
+        if (cell.scenario.id === "t.one") await gate;
+        else release();
+        order.push(`end ${cell.scenario.id}`);
+      },
+    });
+    const { results } = await outcome;
+    expect(results.length).toBe(6);
+    expect(order).toEqual(["start t.one", "start t.two", "end t.two", "end t.one"]);
+  });
+
+  test("a failing hand-over fails the run", async () => {
+    const cells = planCells({ scenarios: [{ ...base, run: async () => {} }], targets });
+    await expect(
+      runCells({
+        cells,
+        checks,
+        probe,
+        http,
+        validate: async () => [],
+        onCellResults: async () => {
+          throw new Error("disk full");
+        },
+      }),
+    ).rejects.toThrow("disk full");
+  });
+});

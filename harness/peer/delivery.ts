@@ -84,7 +84,9 @@ async function signingKeyFor(signer: PostSigner, misbehaviour: Misbehaviour): Pr
     // Same keyId, a private key no actor of the run has: the signature cannot verify. (The pool
     // hands each key out once, so a pooled RSA key is as unknown as a fresh one, and free.)
     const fresh =
-      key.algorithm === "rsa-sha256" ? await probeKeyPool().take() : await generateSigningKeyPair(key.algorithm);
+      key.algorithm === "rsa-sha256"
+        ? await probeKeyPool().take()
+        : await generateSigningKeyPair(key.algorithm);
     key = { ...key, privateKey: fresh.privateKey };
   }
   return key;

@@ -17,8 +17,8 @@
  * @module
  */
 import { createPrivateKey, createPublicKey } from "node:crypto";
-import { appendFile, chmod } from "node:fs/promises";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { appendFile, chmod } from "node:fs/promises";
 import { tmpdir, userInfo } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -104,11 +104,19 @@ export function createKeyPool(options: KeyPoolOptions = {}): KeyPool {
     while (list.length > 0) {
       const line = list.shift() as string;
       try {
-        const privateKey = createPrivateKey({ key: Buffer.from(line, "base64"), format: "der", type: "pkcs8" });
+        const privateKey = createPrivateKey({
+          key: Buffer.from(line, "base64"),
+          format: "der",
+          type: "pkcs8",
+        });
         if (privateKey.asymmetricKeyType !== "rsa") continue;
         const publicKey = createPublicKey(privateKey);
         stats.fromCache++;
-        return { privateKey, publicKey, publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString() };
+        return {
+          privateKey,
+          publicKey,
+          publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString(),
+        };
       } catch {
         // A damaged line (an interrupted append): skip it.
       }
@@ -175,7 +183,7 @@ export function createKeyPool(options: KeyPoolOptions = {}): KeyPool {
       stats.waitedFor++;
       const promise = new Promise<Promise<SigningKeyPair>>((resolvePromise) => waiting.push(resolvePromise));
       pump();
-      return await (await promise);
+      return await await promise;
     },
     prefill(count) {
       wanted = Math.max(wanted, count, lowWater);

@@ -57,7 +57,12 @@ export function mergeResults(runs: readonly RunResults[]): RunResults {
   if (first === undefined) throw new MergeError("nothing to merge: expected at least one results file.");
   if (runs.length === 1) return structuredClone(first);
 
-  const targets: TargetInfo[] = union(runs, (r) => r.targets, "target", ({ origin: _o, ...rest }) => rest);
+  const targets: TargetInfo[] = union(
+    runs,
+    (r) => r.targets,
+    "target",
+    ({ origin: _o, ...rest }) => rest,
+  );
   const checks: CheckDefinition[] = union(runs, (r) => r.checks, "check");
 
   const seen = new Map<string, { cell: RunResults["cells"][number]; from: string }>();
@@ -120,7 +125,8 @@ export function mergeResults(runs: readonly RunResults[]): RunResults {
     }
     const targetCpu: Record<string, number> = {};
     for (const run of runs) {
-      for (const [id, ms] of Object.entries(run.timing?.targetCpuMs ?? {})) targetCpu[id] = (targetCpu[id] ?? 0) + ms;
+      for (const [id, ms] of Object.entries(run.timing?.targetCpuMs ?? {}))
+        targetCpu[id] = (targetCpu[id] ?? 0) + ms;
     }
     if (Object.keys(targetCpu).length > 0) merged.timing.targetCpuMs = targetCpu;
   }

@@ -7,7 +7,13 @@ import { describe, expect, it } from "vitest";
 import type { CellResult, RunResults } from "../core/model.ts";
 import { readResults, validateResults } from "./results-schema.ts";
 import { sampleResults } from "./sample.ts";
-import { CELLS_FILE, createResultsWriter, RESULTS_FILE, serializeResults, writeFileAtomic } from "./writer.ts";
+import {
+  CELLS_FILE,
+  createResultsWriter,
+  RESULTS_FILE,
+  serializeResults,
+  writeFileAtomic,
+} from "./writer.ts";
 
 function split(results: RunResults): { header: Omit<RunResults, "cells" | "status">; cells: CellResult[] } {
   const { cells, status: _status, finishedAt: _finishedAt, ...header } = results;

@@ -30,14 +30,16 @@ export interface AtomicWriteOptions {
  */
 export async function writeFileAtomic(
   path: string,
-  text: string | Uint8Array,
+  text: string | Uint8Array | readonly Uint8Array[],
   options: AtomicWriteOptions = {},
 ): Promise<void> {
   const tmp = `${path}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
   try {
     const handle = await open(tmp, "w");
     try {
-      await handle.writeFile(text);
+      // Pieces are written as they are (one writev), not joined into one more copy first.
+      if (Array.isArray(text)) await handle.writev(text as Uint8Array[]);
+      else await handle.writeFile(text as string | Uint8Array);
       if (options.durable) await handle.sync();
     } finally {
       await handle.close();
@@ -106,10 +108,12 @@ export function createResultsWriter(
   const base: Omit<RunResults, "cells" | "status"> = structuredClone(header);
   let status: RunResults["status"] = "running";
   const cells: CellResult[] = [];
-  // Each cell is serialised and encoded once, into one growing buffer: a rewrite per cell then only
-  // copies bytes. Joining and re-encoding every cell's text on each rewrite was the costliest part of
-  // the harness's own work in a long run (O(cells²) encoding; issue 8).
-  let cellBytes = Buffer.alloc(0);
+  // Each cell is serialised and encoded once, into one buffer grown by doubling; a rewrite writes a
+  // view of it. Joining, re-encoding or copying every cell on each rewrite was the costliest part of
+  // the harness's own work in a long run (O(cells²) work and garbage; issue 8). Appends only write
+  // past the end, so a view handed to a write in flight never changes.
+  let cellBytes = Buffer.alloc(64 * 1024);
+  let cellLength = 0;
   let finished = false;
 
   const snapshot = (): RunResults => ({ ...base, status, cells: [...cells] });
@@ -117,20 +121,20 @@ export function createResultsWriter(
   if (!ok) throw new TypeError(`results header does not match the results schema: ${errors.join("; ")}`);
 
   // The same bytes as assemble() makes, from the pre-encoded cells.
-  const render = (): Buffer => {
+  const render = (): Buffer[] => {
     const head = JSON.stringify({ ...base, status, cells: [] }, null, 2);
-    if (cells.length === 0) return Buffer.from(`${head}\n`);
+    if (cells.length === 0) return [Buffer.from(`${head}\n`)];
     const at = head.lastIndexOf('"cells": []');
-    return Buffer.concat([
+    return [
       Buffer.from(`${head.slice(0, at)}"cells": [\n`),
-      cellBytes,
+      cellBytes.subarray(0, cellLength),
       Buffer.from(`\n]${head.slice(at + '"cells": []'.length)}\n`),
-    ]);
+    ];
   };
 
   mkdirSync(runDir, { recursive: true });
   const tmp = `${path}.${process.pid}.init.tmp`;
-  writeFileSync(tmp, render());
+  writeFileSync(tmp, Buffer.concat(render()));
   renameSync(tmp, path);
   writeFileSync(jsonlPath, "");
 
@@ -162,7 +166,13 @@ export function createResultsWriter(
       if (added.length === 0) return;
       const texts = added.map((cell) => JSON.stringify(cell));
       const encoded = Buffer.from(`${cells.length === 0 ? "" : ",\n"}${texts.join(",\n")}`);
-      cellBytes = cellBytes.length === 0 ? encoded : Buffer.concat([cellBytes, encoded]);
+      if (cellLength + encoded.length > cellBytes.length) {
+        const grown = Buffer.alloc(Math.max(cellBytes.length * 2, cellLength + encoded.length));
+        cellBytes.copy(grown, 0, 0, cellLength);
+        cellBytes = grown;
+      }
+      encoded.copy(cellBytes, cellLength);
+      cellLength += encoded.length;
       for (const cell of added) cells.push(structuredClone(cell));
       await Promise.all([append(`${texts.join("\n")}\n`), flush()]);
     },

@@ -64,11 +64,18 @@ describe("sharding: shards 1/3 + 2/3 + 3/3 merged equal the unsharded run", () =
 
   it("gives every shard a part of the plan, no cell twice", () => {
     const counts = shards.map((s) => s.cells.length);
-    expect(counts.every((n) => n > 0), `cells per shard: ${counts.join(", ")}`).toBe(true);
-    const keys = shards.flatMap((s) => s.cells.map((c) => `${c.checkId} ${c.scenarioId} ${c.sender}->${c.receiver}`));
+    expect(
+      counts.every((n) => n > 0),
+      `cells per shard: ${counts.join(", ")}`,
+    ).toBe(true);
+    const keys = shards.flatMap((s) =>
+      s.cells.map((c) => `${c.checkId} ${c.scenarioId} ${c.sender}->${c.receiver}`),
+    );
     expect(new Set(keys).size).toBe(keys.length);
     // Shards split cells (scenario × pair), so their sizes differ by at most one cell's checks.
-    const cellsPerShard = shards.map((s) => new Set(s.cells.map((c) => `${c.scenarioId}@${c.sender}->${c.receiver}`)).size);
+    const cellsPerShard = shards.map(
+      (s) => new Set(s.cells.map((c) => `${c.scenarioId}@${c.sender}->${c.receiver}`)).size,
+    );
     expect(Math.max(...cellsPerShard) - Math.min(...cellsPerShard)).toBeLessThanOrEqual(1);
   });
 
@@ -90,7 +97,8 @@ describe("sharding: shards 1/3 + 2/3 + 3/3 merged equal the unsharded run", () =
       { index: 3, count: 3 },
     ]);
     const merged = mergeResults(shards);
-    const sum = (pick: (r: RunResults) => number | undefined) => shards.reduce((t, r) => t + (pick(r) ?? 0), 0);
+    const sum = (pick: (r: RunResults) => number | undefined) =>
+      shards.reduce((t, r) => t + (pick(r) ?? 0), 0);
     expect(merged.timing?.waitingMs).toBe(sum((r) => r.timing?.waitingMs));
     expect(merged.timing?.harnessCpuMs).toBe(sum((r) => r.timing?.harnessCpuMs));
   });

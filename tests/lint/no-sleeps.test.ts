@@ -140,7 +140,11 @@ function codeOnly(code: string): string {
   const regexAllowed = (at: number) => {
     let j = at - 1;
     while (j >= 0 && /\s/.test(code[j] ?? "")) j--;
-    return j < 0 || /[(,=:[!&|?{};+\-*%<>~^]/.test(code[j] ?? "") || /\b(return|typeof|case)$/.test(code.slice(0, j + 1));
+    return (
+      j < 0 ||
+      /[(,=:[!&|?{};+\-*%<>~^]/.test(code[j] ?? "") ||
+      /\b(return|typeof|case)$/.test(code.slice(0, j + 1))
+    );
   };
   const skipString = (quote: string) => {
     const start = ++i;
@@ -283,9 +287,9 @@ describe("the sleep detector", () => {
     expect(scan('import { setTimeout as wait } from "node:timers/promises";\nawait wait(10);')).toEqual([
       "promise-timer",
     ]);
-    expect(scan("const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));\nawait sleep(5);")).toEqual(
-      ["sleep-timer", "sleep-helper"],
-    );
+    expect(
+      scan("const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));\nawait sleep(5);"),
+    ).toEqual(["sleep-timer", "sleep-helper"]);
     expect(scan("await this.options.delay(200);")).toEqual(["sleep-helper"]);
     expect(scan("setInterval(poll, 500);")).toEqual(["interval"]);
     expect(scan('execSync("sleep 1");')).toEqual(["blocking-wait"]);
@@ -300,9 +304,9 @@ describe("the sleep detector", () => {
       ),
     ).toEqual([]);
     expect(scan("const timer = setTimeout(done, ms); const off = () => clearTimeout(timer);")).toEqual([]);
-    expect(scan("await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);")).toEqual(
-      [],
-    );
+    expect(
+      scan("await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);"),
+    ).toEqual([]);
     expect(scan("const timer = setTimeout(() => resolve(false), ms);")).toEqual([]);
     expect(scan("setTimeout(() => controller.abort(new Error('budget')), ms);")).toEqual([]);
     expect(scan("// await new Promise((r) => setTimeout(r, 100));\n/* sleep(5) */ const x = 1;")).toEqual([]);
@@ -310,7 +314,8 @@ describe("the sleep detector", () => {
   });
 
   it("points at the line in the source", () => {
-    const source = "// setTimeout(r, 1) in a comment\nconst a = 1;\nawait new Promise((r) => setTimeout(r, 5));\n";
+    const source =
+      "// setTimeout(r, 1) in a comment\nconst a = 1;\nawait new Promise((r) => setTimeout(r, 5));\n";
     expect(findSleeps("x.ts", source)[0]?.line).toBe(3);
   });
 });

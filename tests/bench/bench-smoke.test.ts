@@ -1,0 +1,79 @@
+/**
+ * Issue 8: `npm run bench` in its quick form (FEDICHECK_BENCH_QUICK=1) runs end to end and writes a
+ * JSON file with every figure. No thresholds: the machine running tests is shared, so the figures
+ * are only checked for being there and being numbers.
+ */
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { type BenchReport, runBench } from "../../bench/index.ts";
+import type { RunFigures } from "../../bench/run.ts";
+
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
+/** Every number a run's figures must carry. */
+function expectRunFigures(f: RunFigures, label: string): void {
+  for (const key of [
+    "targets",
+    "pairs",
+    "cells",
+    "checkResults",
+    "wallMs",
+    "startupMs",
+    "cellsWallMs",
+    "harnessCpuMs",
+    "harnessShare",
+    "waitingOnTargetsMs",
+    "targetCpuMs",
+  ] as const) {
+    expect(Number.isFinite(f[key]), `${label}.${key} = ${String(f[key])}`).toBe(true);
+  }
+  for (const key of ["waitingMs", "targetCallMs", "harnessMs"] as const)
+    expect(Number.isFinite(f.perCell[key]), `${label}.perCell.${key}`).toBe(true);
+  expect(f.cells, `${label}: cells ran`).toBeGreaterThan(0);
+  expect(f.wallMs).toBeGreaterThan(0);
+  // Waiting on targets and the harness's work split the wall time.
+  expect(f.waitingOnTargetsMs + Math.min(f.harnessCpuMs, f.wallMs)).toBe(f.wallMs);
+  expect(Object.values(f.verdicts).reduce((a, b) => a + (b ?? 0), 0)).toBe(f.checkResults);
+}
+
+describe("npm run bench (quick)", () => {
+  it("writes every figure to reports/bench/<timestamp>.json", async () => {
+    const outDir = await mkdtemp(join(tmpdir(), "fedicheck-bench-smoke-"));
+    dirs.push(outDir);
+    const { path, report } = await runBench({ quick: true, outDir, print: false });
+    expect(await readdir(outDir)).toEqual([path.slice(outDir.length + 1)]);
+    expect(path).toMatch(/\d{8}T\d{6}\.json$/);
+    const onDisk = JSON.parse(await readFile(path, "utf8")) as BenchReport;
+    expect(onDisk).toEqual(report);
+
+    expect(onDisk.schema).toBe("fedicheck-bench/1");
+    expect(onDisk.quick).toBe(true);
+    expect(onDisk.machine.cpus).toBeGreaterThan(0);
+    // Validator throughput with the validator issue's ratios.
+    for (const key of ["validatePerSec", "jsonldExpandPerSec", "jsonParsePerSec", "pipelineToExpandRatio"])
+      expect(Number.isFinite(onDisk.validator[key]), `validator.${key}`).toBe(true);
+    // Signatures per second, per scheme.
+    for (const scheme of ["draft-cavage-12", "rfc9421"])
+      for (const op of ["sign/s", "verify/s"])
+        expect(onDisk.signatures[`${scheme} ${op}`], `${scheme} ${op}`).toBeGreaterThan(0);
+    // The default run, and without screenshots.
+    expectRunFigures(onDisk.defaultRun, "defaultRun");
+    expectRunFigures(onDisk.defaultRunWithoutScreenshots, "defaultRunWithoutScreenshots");
+    // The scaling series: the quick version measures 2 and 4 targets.
+    expect(onDisk.scaling.points.map((p) => p.targets)).toEqual([2, 4]);
+    for (const point of onDisk.scaling.points) {
+      expectRunFigures(point, `scaling n=${point.targets}`);
+      for (const key of ["wallRatio", "cellsWallRatio", "pairsRatio"] as const)
+        expect(Number.isFinite(point[key]), `n=${point.targets} ${key}`).toBe(true);
+    }
+    expect(onDisk.scaling.points.map((p) => p.pairs)).toEqual([6, 20]);
+    expect(onDisk.scaling.points[0]?.wallRatio).toBe(1);
+    // Not measured in the quick version.
+    expect(onDisk.scaling.wallRatio8to2).toBeNull();
+  }, 300_000);
+});
