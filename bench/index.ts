@@ -39,7 +39,7 @@ export interface BenchReport {
   validator: Record<string, number>;
   signatures: Record<string, number>;
   defaultRun: RunFigures & { suites: string };
-  /** The same run with `screenshots: false`. */
+  /** The same run with `screenshots: "off"`. */
   defaultRunWithoutScreenshots: RunFigures & { suites: string };
   scaling: {
     checks: string[];
@@ -106,7 +106,7 @@ export async function runBench(
   const defaultRunWithoutScreenshots = {
     ...(await benchRun({
       ...(defaultSuites ? { suites: defaultSuites } : {}),
-      config: { screenshots: false },
+      config: { screenshots: "off" },
     })),
     suites: defaultRun.suites,
   };
@@ -115,7 +115,7 @@ export async function runBench(
   log(`\n== scaling: ${SCALING_CHECKS.join(", ")} on every pair, ${sizes.join(", ")} fedify-ref targets`);
   const points = await benchScaling({
     sizes,
-    config: { screenshots: false },
+    config: { screenshots: "off" },
     onPoint: (p) => log(`n=${p.targets}: ${runLine(p)}`),
   });
   const at = (n: number) => points.find((p) => p.targets === n);

@@ -50,7 +50,7 @@ options:
   --out DIR             where run directories go (default reports)
   --history STORE       run history (.sqlite file or directory; default <out>/history.sqlite)
   --no-history          neither read nor record run history
-  --no-screenshots      skip browser screenshots of received posts
+  --screenshots WHEN    browser screenshots of how posts render: failed (default), all, or off
   --no-allure           skip writing allure-results
   --list                print the plan (checks per suite) and exit
   --debug               print stack traces`;
@@ -97,7 +97,7 @@ function parseRunArgs(argv: string[]): { flags: Partial<RunConfig>; configFile?:
       ...(values.out ? { outDir: values.out } : {}),
       ...(values.history ? { history: values.history } : {}),
       ...(values["no-history"] ? { history: false as const } : {}),
-      ...(values["no-screenshots"] ? { screenshots: false } : {}),
+      ...(values.screenshots ? { screenshots: screenshotsFlag(values.screenshots) } : {}),
       ...(values["no-allure"] ? { allure: false } : {}),
     };
     return { flags, ...(values.config ? { configFile: values.config } : {}), list: values.list ?? false };
@@ -130,7 +130,7 @@ function parse(argv: string[]) {
       out: { type: "string" },
       history: { type: "string" },
       "no-history": { type: "boolean" },
-      "no-screenshots": { type: "boolean" },
+      screenshots: { type: "string" },
       "no-allure": { type: "boolean" },
       list: { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -139,6 +139,11 @@ function parse(argv: string[]) {
 }
 
 class HelpShown extends Error {}
+
+function screenshotsFlag(value: string): RunConfig["screenshots"] {
+  if (value === "failed" || value === "all" || value === "off") return value;
+  throw new UsageError(`--screenshots expects failed, all or off, got '${value}'`);
+}
 
 function runtimeFlag(value: string): RunConfig["runtime"] {
   if (value === "process" || value === "container") return value;

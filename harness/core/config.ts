@@ -69,8 +69,11 @@ export interface RunConfig {
    * trends; completed unsharded runs are added to it. Default `<outDir>/history.sqlite`; false: none.
    */
   history?: string | false;
-  /** Screenshot how received posts render in targets with a web UI (needs Chromium). Default true. */
-  screenshots: boolean;
+  /**
+   * Screenshot how posts render in targets with a web UI (needs Chromium): for cells that `failed`
+   * or errored (default: evidence where a person will look, at little cost), for `all` cells, or `off`.
+   */
+  screenshots: "failed" | "all" | "off";
   /** Write allure-results into the run directory. Default true. */
   allure: boolean;
 }
@@ -91,7 +94,7 @@ export const DEFAULT_CONFIG: RunConfig = {
   outDir: "reports",
   runtime: "process",
   images: {},
-  screenshots: true,
+  screenshots: "failed",
   allure: true,
 };
 

@@ -127,7 +127,7 @@ export async function runSession(options: SessionOptions): Promise<SessionOutcom
       ? createAllureWriter(join(runDir, ALLURE_DIRS.results), { baseDir: runDir })
       : undefined;
     shooter =
-      config.screenshots && chromiumPath().present
+      config.screenshots !== "off" && chromiumPath().present
         ? createScreenshotter({
             outDir: join(runDir, "screenshots"),
             allowOrigins: run.targets.map((t) => t.origin),
@@ -152,7 +152,11 @@ export async function runSession(options: SessionOptions): Promise<SessionOutcom
       ...(options.signal ? { signal: options.signal } : {}),
       onCellResults: async (results, cell) => {
         applyExpectations(results, run.targets, expectations);
-        if (shooter) await attachScreenshots(shooter, results, runDir);
+        const worthShooting =
+          config.screenshots === "all"
+            ? results
+            : results.filter((r) => r.verdict === "failed" || r.verdict === "errored");
+        if (shooter && worthShooting.length > 0) await attachScreenshots(shooter, worthShooting, runDir);
         await writer.add(results);
         await allure?.add(results, header);
         options.onEvent?.({ type: "cell", cell, results, done: ++done, total: cells.length });

@@ -95,7 +95,7 @@ describe("captures suite on the runner", () => {
         outDir: "reports",
         runtime: "process",
         images: {},
-        screenshots: false,
+        screenshots: "off",
         allure: false,
       },
       { runId: `captures-${Date.now()}` },

@@ -51,7 +51,7 @@ export async function runSuites(options: RunSuitesOptions): Promise<SuitesOutcom
     resolveConfig({
       targets: options.targets,
       runtime: options.runtime ?? "process",
-      screenshots: false,
+      screenshots: "off",
       allure: false,
     }),
     { runId: `${options.runIdPrefix ?? "test"}-${Date.now()}` },
