@@ -17,6 +17,7 @@ import {
   UnsupportedError,
 } from "../harness/drivers/driver.ts";
 import type { Addressing, DeliveryResult, InboxEntry, ProbeActor } from "../harness/peer/types.ts";
+import { asArray, idOf, idsOf, isObject, originOf, typeOf } from "../harness/protocol/as2.ts";
 import type { HttpResponse } from "../harness/protocol/types.ts";
 
 /** A JSON object as it crosses the wire. */
@@ -71,46 +72,8 @@ export function show(value: unknown, max = 400): string {
 // AS2 reading
 // ---------------------------------------------------------------------------------------------
 
-/** True for a plain JSON object. */
-export function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** A property as an array (absent → empty). */
-export function asArray(value: unknown): unknown[] {
-  if (value === undefined || value === null) return [];
-  return Array.isArray(value) ? value : [value];
-}
-
-/** The id of a reference: the string itself, or an embedded object's `id` (or a Link's `href`). */
-export function idOf(value: unknown): string | undefined {
-  if (typeof value === "string") return value;
-  if (isObject(value)) {
-    if (typeof value.id === "string") return value.id;
-    if (typeof value.href === "string") return value.href;
-  }
-  return undefined;
-}
-
-/** Ids of every reference of a property. */
-export function idsOf(value: unknown): string[] {
-  return asArray(value)
-    .map(idOf)
-    .filter((id): id is string => id !== undefined);
-}
-
-/** The first `type` of an object. */
-export function typeOf(value: unknown): string | undefined {
-  if (!isObject(value)) return undefined;
-  const first = asArray(value.type)[0];
-  return typeof first === "string" ? first : undefined;
-}
-
-/** The origin of a URL, or undefined. */
-export function originOf(url: string | undefined): string | undefined {
-  if (url === undefined || !URL.canParse(url)) return undefined;
-  return new URL(url).origin;
-}
+// The readers live in harness/protocol/as2.ts; re-exported so scenarios import their steps from one place.
+export { asArray, idOf, idsOf, isObject, originOf, typeOf };
 
 /** The embedded object of an activity when it is embedded, else undefined. */
 export function embeddedObject(activity: Json | undefined): Json | undefined {

@@ -2,9 +2,10 @@
  * The probe's own actors: their ids, keys and documents.
  * @module
  */
+
+import type { Json } from "../protocol/as2.ts";
 import { probeKeyPool } from "../protocol/key-pool.ts";
 import type { SigningKey } from "../protocol/types.ts";
-import type { Json } from "./as2.ts";
 import { actorDocument } from "./documents.ts";
 import type { ProbeActor } from "./types.ts";
 

@@ -4,11 +4,11 @@
  * @module
  */
 import { randomUUID } from "node:crypto";
+import { idsOf, type Json } from "../protocol/as2.ts";
 import { probeKeyPool } from "../protocol/key-pool.ts";
 import { generateSigningKeyPair } from "../protocol/keys.ts";
 import { signRequest } from "../protocol/signatures.ts";
 import type { HttpClient, HttpResponse, SignatureScheme, SigningKey } from "../protocol/types.ts";
-import { idsOf, type Json } from "./as2.ts";
 import { redactHeaders } from "./inbox-log.ts";
 import type { DeliveryResult, Misbehaviour } from "./types.ts";
 

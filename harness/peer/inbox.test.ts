@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Json } from "./as2.ts";
+import type { Json } from "../protocol/as2.ts";
 import { applyActivity, type InboxContext } from "./inbox.ts";
 import { followKey, ProbeState } from "./state.ts";
 

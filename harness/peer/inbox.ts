@@ -4,7 +4,7 @@
  * Update/Delete from anyone but the object's owner and a Create for an id it already saw deleted.
  * @module
  */
-import { idOf, idsOf, isObject, type Json, originOf, typeOf } from "./as2.ts";
+import { idOf, idsOf, isObject, type Json, originOf, typeOf } from "../protocol/as2.ts";
 import { ProbeState } from "./state.ts";
 
 /** What {@link applyActivity} needs from the probe. */

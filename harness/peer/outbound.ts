@@ -3,10 +3,11 @@
  * and delivery of activities to every inbox they address.
  * @module
  */
+
+import { idOf, isObject, type Json, typeOf } from "../protocol/as2.ts";
 import { AS2_ACCEPT, signRequest } from "../protocol/signatures.ts";
 import type { HttpClient, HttpResponse, SignatureScheme } from "../protocol/types.ts";
 import { type LocalActor, localActorDocument } from "./actors.ts";
-import { idOf, isObject, type Json, typeOf } from "./as2.ts";
 import { audienceOf, postDocument, type SigningDefaults, withoutHiddenRecipients } from "./delivery.ts";
 import { PUBLIC_ADDRESSES } from "./documents.ts";
 import type { ProbeState } from "./state.ts";

@@ -16,6 +16,7 @@ import {
 } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
+import { idOf, idsOf, isObject, type Json, typeOf } from "../protocol/as2.ts";
 import { createHttpClient } from "../protocol/http-client.ts";
 import { probeKeyPool } from "../protocol/key-pool.ts";
 import { AS2_ACCEPT, createKeyResolver } from "../protocol/signatures.ts";
@@ -27,7 +28,6 @@ import {
   type LocalActor,
   localActorDocument,
 } from "./actors.ts";
-import { idOf, idsOf, isObject, type Json, typeOf } from "./as2.ts";
 import { audienceOf, postDocument, withoutHiddenRecipients } from "./delivery.ts";
 import { AS_CONTEXT, keyDocument, PUBLIC, tombstoneDocument } from "./documents.ts";
 import { observeFetches } from "./fetch-observer.ts";

@@ -6,11 +6,11 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { idOf, isObject, type Json, originOf, typeOf } from "../protocol/as2.ts";
 import { verifyRequest } from "../protocol/signatures.ts";
 import type { KeyResolver, SignatureVerdict } from "../protocol/types.ts";
 import type { Finding } from "../validate/findings.ts";
 import { INSTANCE_ACTOR, type LocalActor, localActorDocument } from "./actors.ts";
-import { idOf, isObject, type Json, originOf, typeOf } from "./as2.ts";
 import {
   nodeinfoDocument,
   nodeinfoLinks,

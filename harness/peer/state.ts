@@ -3,7 +3,7 @@
  * the objects it received. Plain data with small methods; no I/O.
  * @module
  */
-import type { Json } from "./as2.ts";
+import type { Json } from "../protocol/as2.ts";
 
 /** A follow this probe's actor sent, and where it stands. */
 export interface OutgoingFollow {
