@@ -5,7 +5,12 @@
  * must send it.
  * @module
  */
-import { PreconditionError, type Scenario, WaitTimeoutError } from "../harness/core/scenario.ts";
+import {
+  PreconditionError,
+  type Scenario,
+  type ScenarioContext,
+  WaitTimeoutError,
+} from "../harness/core/scenario.ts";
 import {
   craftActivity,
   deliveryEvidence,
@@ -27,6 +32,25 @@ import {
   typeOf,
   who,
 } from "./steps.ts";
+
+/**
+ * A locked probe actor (the sender) and a fresh account on the receiver that follows it; resolves once
+ * the probe holds the Follow (a precondition: the cell is skipped if it never arrives).
+ */
+async function heldFollowRequest(ctx: ScenarioContext) {
+  const sender = await party(ctx, ctx.sender, "followee");
+  const probeActor = probeActorOf(ctx, sender);
+  ctx.probe.setLocked(probeActor, true);
+  const receiver = await party(ctx, ctx.receiver, "follower");
+  await receiver.target.driver.follow(receiver.account, probeActor.id);
+  const follow = await precondition(
+    ctx,
+    `the probe holds a follow request from ${receiver.account.actorId}`,
+    async () => ctx.probe.followRequests(probeActor).find((f) => idOf(f.actor) === receiver.account.actorId),
+    `${who(receiver)} never sent its Follow to the probe`,
+  );
+  return { sender, probeActor, receiver, follow };
+}
 
 const autoAccept: Scenario = {
   id: "follow.auto-accept",
@@ -190,20 +214,8 @@ function acceptShape(embed: boolean): Scenario {
     checks: [checkId],
     requires: { receiver: ["follow"] },
     async run(ctx) {
-      // 1. Roles: a locked probe actor (sender, followed) and a fresh account on the target (receiver).
-      const sender = await party(ctx, ctx.sender, "followee");
-      const probeActor = probeActorOf(ctx, sender);
-      ctx.probe.setLocked(probeActor, true);
-      const receiver = await party(ctx, ctx.receiver, "follower");
-      // 2. The receiver follows the probe actor; the probe holds the request.
-      await receiver.target.driver.follow(receiver.account, probeActor.id);
-      const follow = await precondition(
-        ctx,
-        `the probe holds a follow request from ${receiver.account.actorId}`,
-        async () =>
-          ctx.probe.followRequests(probeActor).find((f) => idOf(f.actor) === receiver.account.actorId),
-        `${who(receiver)} never sent its Follow to the probe`,
-      );
+      // 1–2. Roles: a locked probe actor (sender, followed) holding a Follow from a fresh target account.
+      const { sender, probeActor, receiver, follow } = await heldFollowRequest(ctx);
       // 3. The probe accepts, embedding the Follow or naming it by id.
       await ctx.probe.accept(probeActor, follow, { embed });
       // 4. The receiver sees the follow established.
@@ -481,20 +493,8 @@ const duplicateAccept: Scenario = {
   checks: ["FOL-11"],
   requires: { receiver: ["follow"] },
   async run(ctx) {
-    // 1. Roles: a locked probe actor (sender) and a fresh account on the target (receiver).
-    const sender = await party(ctx, ctx.sender, "followee");
-    const probeActor = probeActorOf(ctx, sender);
-    ctx.probe.setLocked(probeActor, true);
-    const receiver = await party(ctx, ctx.receiver, "follower");
-    // 2. The receiver follows; the probe holds the request.
-    await receiver.target.driver.follow(receiver.account, probeActor.id);
-    const follow = await precondition(
-      ctx,
-      `the probe holds a follow request from ${receiver.account.actorId}`,
-      async () =>
-        ctx.probe.followRequests(probeActor).find((f) => idOf(f.actor) === receiver.account.actorId),
-      `${who(receiver)} never sent its Follow to the probe`,
-    );
+    // 1–2. Roles: a locked probe actor (sender) holding a Follow from a fresh target account (receiver).
+    const { sender, probeActor, receiver, follow } = await heldFollowRequest(ctx);
     // 3. The probe accepts (its own bookkeeping), then delivers one more identical Accept twice.
     await ctx.probe.accept(probeActor, follow, { embed: true });
     await precondition(
