@@ -19,9 +19,8 @@
 import { createPrivateKey, createPublicKey } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { appendFile, chmod } from "node:fs/promises";
-import { tmpdir, userInfo } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fedicheckCacheDir } from "../runtime/cache-dir.ts";
 import { generateSigningKeyPair, type SigningKeyPair } from "./keys.ts";
 
 /** Options of {@link createKeyPool}. */
@@ -215,20 +214,7 @@ export function defaultKeyCacheFile(env: NodeJS.ProcessEnv = process.env): strin
   const setting = env.FEDICHECK_KEY_CACHE;
   if (setting === "off" || setting === "0" || setting === "false") return undefined;
   if (setting) return resolve(setting);
-  const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-  const modules = join(repo, "node_modules");
-  const dir = existsSync(modules)
-    ? join(modules, ".cache", "fedicheck")
-    : join(tmpdir(), `fedicheck-cache-${safeUser()}`);
-  return join(dir, "rsa-2048.keys");
-}
-
-function safeUser(): string {
-  try {
-    return userInfo().username.replace(/[^A-Za-z0-9_-]/g, "_");
-  } catch {
-    return "user";
-  }
+  return join(fedicheckCacheDir(), "rsa-2048.keys");
 }
 
 let shared: KeyPool | undefined;

@@ -10,6 +10,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { bundleScript } from "./bundle.ts";
 
 /** The repository root (this file is harness/runtime/process.ts). */
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -31,6 +32,11 @@ export interface ProcessTargetOptions {
   logLimitBytes?: number;
   /** How long `stop()` waits after SIGTERM before SIGKILL, in ms. Default 5 000. */
   stopTimeoutMs?: number;
+  /**
+   * Run an esbuild bundle of the script (see bundle.ts) in plain Node instead of going through tsx:
+   * much less CPU per start. Default false.
+   */
+  bundle?: boolean;
 }
 
 /** What the child printed when ready: `{"ready":true,"origin":…,"port":N}` plus anything else. */
@@ -149,7 +155,16 @@ export function runningCount(): number {
 // ---- starting -----------------------------------------------------------------------------------
 
 /**
- * Spawns `node bin/run-ts.js <script> …args` and resolves once it prints its ready line on stdout.
+ * Node flags for every child: `FEDICHECK_TARGET_CPU_PROF=<dir>` writes a V8 CPU profile of each
+ * child there (how issue 8's hot spots were found; NODE_OPTIONS refuses --cpu-prof).
+ */
+function nodeFlags(): string[] {
+  const dir = process.env.FEDICHECK_TARGET_CPU_PROF;
+  return dir ? ["--cpu-prof", `--cpu-prof-dir=${resolve(dir)}`] : [];
+}
+
+/**
+ * Spawns `node bin/run-ts.js <script> …args` (or `node <bundle> …args`) and resolves once it prints its ready line on stdout.
  * Rejects (after stopping the child) when it exits first or does not get ready in time; the error
  * carries the end of its stderr.
  */
@@ -157,7 +172,8 @@ export async function startProcessTarget(options: ProcessTargetOptions): Promise
   installHooks();
   const log = new RingText(options.logLimitBytes ?? 256 * 1024);
   const script = resolve(REPO_ROOT, options.script);
-  const child = spawn(process.execPath, [RUN_TS, script, ...(options.args ?? [])], {
+  const command = options.bundle ? [await bundleScript(script)] : [RUN_TS, script];
+  const child = spawn(process.execPath, [...nodeFlags(), ...command, ...(options.args ?? [])], {
     cwd: REPO_ROOT,
     // stdin stays an open pipe: a child that honours FEDICHECK_EXIT_WITH_PARENT exits when it
     // closes, which happens even if this process is killed with SIGKILL.
@@ -330,6 +346,7 @@ export async function startFedifyRefProcess(options: FedifyRefProcessOptions): P
     target = await startProcessTarget({
       name: options.name,
       script: "fixtures/fedify-ref/server.ts",
+      bundle: true,
       args,
       env,
       ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
