@@ -4,6 +4,13 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { register } from "tsx/esm/api";
 
+// Built-ins that dependencies' polyfills replace, saved before any of them loads; programs may put
+// them back (fixtures/fedify-ref/natives.ts). Bundles save them in their banner (harness/runtime/bundle.ts).
+globalThis[Symbol.for("fedicheck.natives")] ??= {
+  push: Array.prototype.push,
+  stringify: JSON.stringify,
+  toString: Function.prototype.toString,
+};
 register();
 const [file, ...rest] = process.argv.slice(2);
 if (!file) {
