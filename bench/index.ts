@@ -157,7 +157,8 @@ const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 function runLine(f: RunFigures): string {
   return (
     `${f.cells} cells (${f.checkResults} check results) in ${s(f.wallMs)}: start ${s(f.startupMs)}, cells ${s(f.cellsWallMs)}; ` +
-    `harness CPU ${s(f.harnessCpuMs)} (${(100 * f.harnessShare).toFixed(1)}% of wall), targets' CPU ${s(f.targetCpuMs)}`
+    `harness CPU ${s(f.harnessCpuMs)} (${(100 * f.harnessShare).toFixed(1)}% of wall, ${(100 * f.harnessShareOfCpu).toFixed(1)}% of the run's CPU), ` +
+    `targets' CPU ${s(f.targetCpuMs)}, machine ${(100 * f.machineBusy).toFixed(0)}% busy`
   );
 }
 
@@ -173,6 +174,8 @@ function printTable(report: BenchReport): void {
     "  harness work (harness CPU)": { value: s(d.harnessCpuMs) },
     "  harness share of wall": { value: `${(100 * d.harnessShare).toFixed(1)}%` },
     "  targets' CPU": { value: s(d.targetCpuMs) },
+    "  harness share of the run's CPU": { value: `${(100 * d.harnessShareOfCpu).toFixed(1)}%` },
+    "  machine busy (all CPU / wall · cores)": { value: `${(100 * d.machineBusy).toFixed(0)}%` },
     "  cells: waiting / target calls / harness (summed)": {
       value: `${s(d.perCell.waitingMs)} / ${s(d.perCell.targetCallMs)} / ${s(d.perCell.harnessMs)}`,
     },
@@ -192,6 +195,7 @@ function printTable(report: BenchReport): void {
       "cells wall": s(p.cellsWallMs),
       "cells wall ×": p.cellsWallRatio,
       "harness %": (100 * p.harnessShare).toFixed(1),
+      "busy %": (100 * p.machineBusy).toFixed(0),
       failed: (p.verdicts.failed ?? 0) + (p.verdicts.errored ?? 0),
     })),
   );

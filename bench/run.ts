@@ -6,7 +6,7 @@
  * @module
  */
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type RunConfig, resolveConfig } from "../harness/core/config.ts";
@@ -39,6 +39,13 @@ export interface RunFigures {
   perCell: { waitingMs: number; targetCallMs: number; harnessMs: number };
   /** CPU time of the target processes during the cells, summed. */
   targetCpuMs: number;
+  /** harnessCpuMs / (harnessCpuMs + targetCpuMs): the harness's part of all the CPU the run used. */
+  harnessShareOfCpu: number;
+  /**
+   * (harnessCpuMs + targetCpuMs) / (wallMs · cores): how busy the machine was. Near 1 the run is
+   * CPU-bound (more cores, not more parallelism, would shorten it); well below 1 it waits on latency.
+   */
+  machineBusy: number;
 }
 
 /** Options of {@link benchRun}. */
@@ -62,6 +69,7 @@ export function figuresOf(results: RunResults, targets: number): RunFigures {
   const cells = new Set(results.cells.map((c) => `${c.scenarioId}@${c.sender}->${c.receiver}`)).size;
   const harnessCpuMs = timing.harnessCpuMs ?? 0;
   const targetCallMs = timing.targetCallMs ?? 0;
+  const targetCpuMs = Object.values(timing.targetCpuMs ?? {}).reduce((sum, ms) => sum + ms, 0);
   return {
     targets,
     pairs: (targets + 1) * targets,
@@ -79,7 +87,9 @@ export function figuresOf(results: RunResults, targets: number): RunFigures {
       targetCallMs,
       harnessMs: Math.max(0, timing.workingMs - targetCallMs),
     },
-    targetCpuMs: Object.values(timing.targetCpuMs ?? {}).reduce((sum, ms) => sum + ms, 0),
+    targetCpuMs,
+    harnessShareOfCpu: round(harnessCpuMs / Math.max(1, harnessCpuMs + targetCpuMs), 3),
+    machineBusy: round((harnessCpuMs + targetCpuMs) / Math.max(1, timing.wallMs * availableParallelism()), 2),
   };
 }
 
