@@ -494,9 +494,14 @@ export function createAllureWriter(dir: string, options: AllureWriterOptions = {
       await Promise.all(
         cells.map(async (cell) => {
           const { result, attachments } = buildTestResult(cell, header, { baseDir, host });
-          // Attachments first: a result file never points at a file that is not there yet.
+          // Attachments first: a result file never points at a file that is not there yet. They are
+          // written in place: until its result file names it, a half-written one is never read.
           await Promise.all(
-            attachments.map((a) => placeFile(join(dir, a.source), a.content ?? { from: a.from! })),
+            attachments.map((a) =>
+              a.content !== undefined
+                ? writeFile(join(dir, a.source), a.content)
+                : copyFile(a.from!, join(dir, a.source)),
+            ),
           );
           await placeFile(join(dir, `${result.uuid}-result.json`), JSON.stringify(result));
         }),

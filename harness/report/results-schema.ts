@@ -5,7 +5,7 @@
  * @module
  */
 import { readFile, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
 import type { RunResults } from "../core/model.ts";
@@ -157,5 +157,32 @@ export async function readResults(path: string): Promise<RunResults> {
       file,
     );
   }
-  return json as RunResults;
+  const results = json as RunResults;
+  return results.status === "running"
+    ? withStreamedCells(results, join(dirname(file), "cells.jsonl"))
+    : results;
+}
+
+/**
+ * A run that never finished (it crashed, or still goes on) may have cells that only its streaming
+ * log holds: `results.json` is rewritten at growing intervals, `cells.jsonl` after every cell, in the
+ * same order. Returns the results with those cells added; a last line cut short by the crash, or a
+ * line that is not a valid cell, ends the reading.
+ */
+async function withStreamedCells(results: RunResults, logFile: string): Promise<RunResults> {
+  const text = await readFile(logFile, "utf8").catch(() => "");
+  const lines = text.split("\n").filter((line) => line !== "");
+  if (lines.length <= results.cells.length) return results;
+  const cells = [...results.cells];
+  for (const line of lines.slice(results.cells.length)) {
+    let cell: unknown;
+    try {
+      cell = JSON.parse(line);
+    } catch {
+      break;
+    }
+    if (!validateResults({ ...results, cells: [cell] }).ok) break;
+    cells.push(cell as RunResults["cells"][number]);
+  }
+  return { ...results, cells };
 }

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, readdir, readFile } from "node:fs/promises";
+import { appendFile, mkdtemp, readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -29,7 +29,7 @@ async function readJson(path: string): Promise<RunResults> {
 }
 
 describe("createResultsWriter", () => {
-  it("writes a valid running file at once, and after every add", async () => {
+  it("writes a valid running file at once; after every add the run's results hold every cell", async () => {
     const dir = join(await tempDir(), "run");
     const { header, cells } = split(sampleResults({ checks: 12 }));
     const writer = createResultsWriter(dir, header);
@@ -39,12 +39,45 @@ describe("createResultsWriter", () => {
     expect(validateResults(first)).toEqual({ ok: true, errors: [] });
     for (let i = 0; i < cells.length; i += 5) {
       await writer.add(cells.slice(i, i + 5));
-      const now = await readJson(join(dir, RESULTS_FILE));
-      expect(validateResults(now)).toEqual({ ok: true, errors: [] });
-      expect(now.status).toBe("running");
-      expect(now.cells).toEqual(cells.slice(0, i + 5));
+      const onDisk = await readJson(join(dir, RESULTS_FILE));
+      expect(validateResults(onDisk)).toEqual({ ok: true, errors: [] });
+      expect(onDisk.status).toBe("running");
+      // results.json holds a prefix (it is rewritten at growing intervals); cells.jsonl the rest.
+      expect(onDisk.cells).toEqual(cells.slice(0, onDisk.cells.length));
+      expect((await readResults(dir)).cells).toEqual(cells.slice(0, i + 5));
     }
     expect(writer.results().cells.length).toBe(cells.length);
+  });
+
+  it("rewrites results.json at growing intervals, so a long run stays linear", async () => {
+    const dir = await tempDir();
+    const { header, cells } = split(sampleResults({ checks: 40 }));
+    const writer = createResultsWriter(dir, header);
+    const sizes = new Set<number>();
+    for (const cell of cells) {
+      await writer.add([cell]);
+      sizes.add((await readJson(join(dir, RESULTS_FILE))).cells.length);
+    }
+    // Every cell of the first eight, then when an eighth more arrived: far fewer rewrites than cells.
+    expect(cells.length).toBeGreaterThan(100);
+    expect(sizes.size).toBeLessThan(cells.length / 3);
+    expect([...sizes].slice(0, 8)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    const final = await writer.finish("completed");
+    expect((await readJson(join(dir, RESULTS_FILE))).cells).toEqual(final.cells);
+  });
+
+  it("reads a crashed run back with the cells only cells.jsonl holds, up to a line cut short", async () => {
+    const dir = await tempDir();
+    const { header, cells } = split(sampleResults({ checks: 40 }));
+    const writer = createResultsWriter(dir, header);
+    for (const cell of cells.slice(0, 47)) await writer.add([cell]);
+    const onDisk = await readJson(join(dir, RESULTS_FILE));
+    expect(onDisk.cells.length).toBeLessThan(47);
+    // The process dies while appending the next cell.
+    await appendFile(join(dir, CELLS_FILE), JSON.stringify(cells[47]).slice(0, 40));
+    const read = await readResults(dir);
+    expect(read.status).toBe("running");
+    expect(read.cells).toEqual(cells.slice(0, 47));
   });
 
   it("finishes with a status, finishedAt and timing, then refuses more cells", async () => {
