@@ -15,7 +15,6 @@ import {
   isObject,
   type Json,
   jsonBody,
-  party,
   show,
 } from "./steps.ts";
 
@@ -80,9 +79,10 @@ const webfinger: Scenario = {
   checks: ["DSC-WF-01", "DSC-WF-02", "DSC-WF-03", "DSC-WF-04", "DSC-WF-05", "DSC-WF-06"],
   requires: { receiver: ["webfinger"] },
   async run(ctx) {
-    // 1. Roles: the target is judged alone; the probe asks it questions.
+    // 1. Roles: the target is judged alone; the probe asks it questions about an account it only
+    // reads, so the discovery scenarios share one per target.
     const target = ctx.receiver;
-    const account = await ctx.account(target, "wf");
+    const account = await ctx.sharedAccount(target, "discovered");
     const host = new URL(target.origin).host;
 
     // 2. DSC-WF-02: no resource → 400.
@@ -273,8 +273,8 @@ const actor: Scenario = {
   shape: "single",
   checks: ["DSC-ACT-01", "DSC-ACT-02", "DSC-ACT-03", "DSC-ACT-04", "DSC-ACT-05"],
   async run(ctx) {
-    // 1. Roles: the target alone, with a fresh account.
-    const { account } = await party(ctx, ctx.receiver, "actor");
+    // 1. Roles: the target alone, with the account the discovery scenarios share (only read).
+    const account = await ctx.sharedAccount(ctx.receiver, "discovered");
     const id = account.actorId;
 
     // 2. DSC-ACT-01: both AS2 media types give the actor, served as AS2.

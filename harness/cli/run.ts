@@ -44,6 +44,7 @@ options:
   --concurrency N       cells at once (default 4)
   --per-target N        cells at once that involve the same target (default 4; the probe is exempt)
   --retries N           re-run failing cells N times; a changed verdict is marked flaky
+  --fresh-accounts      fresh accounts in every cell (by default read-only scenarios share one)
   --wait-ms N           budget of one wait in ms (default 10000)
   --expectations FILE   known outcomes per implementation (repeatable)
   --baseline FILE       results.json of an earlier run: only new failures fail the run
@@ -91,6 +92,7 @@ function parseRunArgs(argv: string[]): { flags: Partial<RunConfig>; configFile?:
       ...(values.concurrency ? { concurrency: number("concurrency", values.concurrency) } : {}),
       ...(values["per-target"] ? { perTargetConcurrency: number("per-target", values["per-target"]) } : {}),
       ...(values.retries ? { retries: number("retries", values.retries) } : {}),
+      ...(values["fresh-accounts"] ? { freshAccounts: true } : {}),
       ...(values["wait-ms"] ? { waitBudgetMs: number("wait-ms", values["wait-ms"]) } : {}),
       ...(values.expectations ? { expectations: values.expectations } : {}),
       ...(values.baseline ? { baseline: values.baseline } : {}),
@@ -124,6 +126,7 @@ function parse(argv: string[]) {
       concurrency: { type: "string" },
       "per-target": { type: "string" },
       retries: { type: "string" },
+      "fresh-accounts": { type: "boolean" },
       "wait-ms": { type: "string" },
       expectations: { type: "string", multiple: true },
       baseline: { type: "string" },

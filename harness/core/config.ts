@@ -46,6 +46,11 @@ export interface RunConfig {
   perTargetConcurrency?: number;
   /** Retries of a cell with a failed/errored check (flake detection). Default 0. */
   retries: number;
+  /**
+   * Fresh accounts in every cell, even for scenarios that may share one per target (they only read
+   * what it publishes). Default false.
+   */
+  freshAccounts?: boolean;
   /** Budget of one wait, ms. Default 10 000. */
   waitBudgetMs: number;
   /** Serve the probe and process targets over HTTPS with a per-run CA. Default false. */

@@ -230,3 +230,53 @@ describe("runCells scheduling (issue 8)", () => {
     ).rejects.toThrow("disk full");
   });
 });
+
+describe("accounts", () => {
+  /** Targets whose driver counts the accounts it provisions. */
+  function countingTargets() {
+    const provisioned: string[] = [];
+    const driver = {
+      provisionAccount: async (name: string) => {
+        provisioned.push(name);
+        return { username: name, handle: `@${name}@a`, actorId: `http://a/users/${name}` };
+      },
+    };
+    const withDriver = ["probe", "a", "b"].map((id) => ({ ...target(id), driver }) as unknown as Target);
+    return { provisioned, targets: withDriver };
+  }
+  const single = { ...base, shape: "single" as const, checks: ["T-01"] };
+  const scenarios: Scenario[] = ["one", "two"].map((n) => ({
+    ...single,
+    id: `t.${n}`,
+    run: async (ctx) => {
+      const shared = await ctx.sharedAccount(ctx.receiver, "reader");
+      const again = await ctx.sharedAccount(ctx.receiver, "reader");
+      ctx.assert("T-01", shared === again, `${shared.username} both times`);
+    },
+  }));
+
+  test("cells asking for a shared role on a target get one account there", async () => {
+    const { provisioned, targets: all } = countingTargets();
+    const cells = planCells({ scenarios, targets: all });
+    const { results } = await runCells({ cells, checks, probe, http, validate: async () => [] });
+    expect(results.map((r) => r.verdict)).toEqual(Array(6).fill("passed"));
+    // Two scenarios on three targets: one account per target, not one per cell.
+    expect(provisioned).toHaveLength(3);
+  });
+
+  test("freshAccounts gives every request its own account", async () => {
+    const { provisioned, targets: all } = countingTargets();
+    const cells = planCells({ scenarios, targets: all });
+    const { results } = await runCells({
+      cells,
+      checks,
+      probe,
+      http,
+      validate: async () => [],
+      freshAccounts: true,
+    });
+    expect(results.map((r) => r.verdict)).toEqual(Array(6).fill("failed"));
+    expect(provisioned).toHaveLength(12);
+    expect(new Set(provisioned).size).toBe(12);
+  });
+});

@@ -56,6 +56,8 @@ export interface RunCellsOptions {
   onCellResults?: (results: CellResult[], cell: PlannedCell) => void | Promise<void>;
   /** Stops scheduling new cells and aborts running ones. */
   signal?: AbortSignal;
+  /** Give every cell fresh accounts, even where scenarios ask for shared ones. Default false. */
+  freshAccounts?: boolean;
 }
 
 /** What a run of cells produced. */
@@ -82,6 +84,14 @@ interface Recorded {
 
 const MAX_LOG_CHARS = 8_000;
 
+/** Where a run's cells get their accounts: a sequence for unique names, and the shared ones. */
+interface AccountSource {
+  next: () => number;
+  /** `targetId\nrole` → the account every cell asking for that role there shares. */
+  shared: Map<string, Promise<Account>>;
+  fresh: boolean;
+}
+
 /** Runs every cell and returns all results (also streamed through `onCellResults`). */
 export async function runCells(options: RunCellsOptions): Promise<RunCellsOutcome> {
   const checkIndex = new Map(options.checks.map((c) => [c.id, c]));
@@ -95,13 +105,18 @@ export async function runCells(options: RunCellsOptions): Promise<RunCellsOutcom
   let cellMs = 0;
   let targetCallMs = 0;
   let accountSeq = 0;
+  const accounts: AccountSource = {
+    next: () => ++accountSeq,
+    shared: new Map(),
+    fresh: options.freshAccounts ?? false,
+  };
 
   const involved = (cell: PlannedCell) =>
     [...new Set([cell.sender.id, cell.receiver.id])].filter((id) => !unlimited.has(id));
   const fits = (cell: PlannedCell) => involved(cell).every((id) => (busy.get(id) ?? 0) < perTarget);
 
   const runOne = async (cell: PlannedCell) => {
-    let attempt = await executeCell(cell, options, checkIndex, () => ++accountSeq);
+    let attempt = await executeCell(cell, options, checkIndex, accounts);
     const attempts = [attempt];
     const retries = options.retries ?? 0;
     while (
@@ -109,7 +124,7 @@ export async function runCells(options: RunCellsOptions): Promise<RunCellsOutcom
       attempt.results.some((r) => r.verdict === "failed" || r.verdict === "errored")
     ) {
       if (options.signal?.aborted) break;
-      attempt = await executeCell(cell, options, checkIndex, () => ++accountSeq);
+      attempt = await executeCell(cell, options, checkIndex, accounts);
       attempts.push(attempt);
     }
     for (const result of attempt.results) {
@@ -174,7 +189,7 @@ async function executeCell(
   cell: PlannedCell,
   options: RunCellsOptions,
   checkIndex: Map<string, CheckDefinition>,
-  nextAccount: () => number,
+  accounts: AccountSource,
 ): Promise<{ results: CellResult[]; waitingMs: number; durationMs: number; targetMs: number }> {
   const { scenario, sender, receiver } = cell;
   const startedAt = new Date();
@@ -270,7 +285,19 @@ async function executeCell(
     http: clock.timedCalls(tracker.http(options.http, controller.signal)),
     signal: controller.signal,
     account: (target: Target, name: string): Promise<Account> =>
-      target.driver.provisionAccount(`${name}${nextAccount()}`),
+      target.driver.provisionAccount(`${name}${accounts.next()}`),
+    sharedAccount: (target: Target, role: string): Promise<Account> => {
+      if (accounts.fresh) return target.driver.provisionAccount(`${role}${accounts.next()}`);
+      const key = `${target.id}\n${role}`;
+      let account = accounts.shared.get(key);
+      if (account === undefined) {
+        account = target.driver.provisionAccount(`${role}${accounts.next()}`);
+        accounts.shared.set(key, account);
+        // A failed provisioning is not kept: the next cell asking tries again.
+        account.catch(() => accounts.shared.delete(key));
+      }
+      return account;
+    },
     probeActor: (account: Account) => options.probe.actor(account.username),
     waitFor: async (description, condition, waitOptions = {}) => {
       try {

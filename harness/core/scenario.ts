@@ -82,6 +82,12 @@ export interface ScenarioContext {
 
   /** A fresh account on a target, unique to this cell (`name` is a hint). */
   account(target: Target, name: string): Promise<Account>;
+  /**
+   * An account on a target that every cell of the run asking for the same `role` there shares:
+   * only for scenarios that read what the account publishes (its actor document, WebFinger) and
+   * change nothing, so isolation allows it. A fresh one per cell when the run says `freshAccounts`.
+   */
+  sharedAccount(target: Target, role: string): Promise<Account>;
   /** The probe actor behind an account on the probe target. */
   probeActor(account: Account): ProbeActor;
 

@@ -147,6 +147,7 @@ export async function runSession(options: SessionOptions): Promise<SessionOutcom
       concurrency: config.concurrency,
       ...(config.perTargetConcurrency ? { perTargetConcurrency: config.perTargetConcurrency } : {}),
       retries: config.retries,
+      ...(config.freshAccounts ? { freshAccounts: true } : {}),
       waitBudgetMs: config.waitBudgetMs,
       reproduceCommand: reproduceBase(config),
       ...(options.signal ? { signal: options.signal } : {}),
