@@ -77,8 +77,10 @@ const DISCOVERY: CheckDefinition[] = [
   check(
     "DSC-WF-05",
     "discovery",
-    "WebFinger has exactly one AS2 `self` link to the actor",
-    "The JRD holds one link with rel `self`, an ActivityStreams media type and the actor id as href.",
+    "WebFinger's AS2 `self` links lead to the actor alone",
+    "The JRD holds a link with rel `self`, an ActivityStreams media type and the actor id as href, and " +
+      "no AS2 `self` link to anything else (one per AS2 media type to the same actor is fine, as " +
+      "Mastodon resolves such answers since mastodon/mastodon#31110).",
     `SocialCG report “ActivityPub and WebFinger” §2; ${MASTODON_AP}../webfinger/`,
     "MUST",
     "PROBLEM",

@@ -152,17 +152,21 @@ const webfinger: Scenario = {
       },
     );
 
-    // 6. DSC-WF-05: exactly one AS2-typed self link, pointing at the actor.
+    // 6. DSC-WF-05: AS2-typed self links, all pointing at the actor (one per AS2 media type is
+    // unambiguous; a self link elsewhere makes receivers pick one, or give up).
     if (!jrd) return skip(ctx, ["DSC-WF-05", "DSC-WF-06"], "the WebFinger lookup gave no JRD (DSC-WF-01)");
     const selfLinks = as2SelfLinks(jrd);
-    const wf05 = selfLinks.length === 1 && selfLinks[0]?.href === account.actorId;
+    const wf05 = selfLinks.length > 0 && selfLinks.every((link) => link.href === account.actorId);
     ctx.assert(
       "DSC-WF-05",
       wf05,
       wf05
-        ? "one AS2 self link to the actor"
+        ? `${selfLinks.length} AS2 self link(s), all to the actor`
         : `${selfLinks.length} AS2 self link(s), hrefs ${show(selfLinks.map((l) => l.href))}`,
-      { expected: `exactly one {rel: self, type: AS2, href: ${account.actorId}}`, observed: show(jrd.links) },
+      {
+        expected: `{rel: self, type: AS2, href: ${account.actorId}}, and no AS2 self link elsewhere`,
+        observed: show(jrd.links),
+      },
     );
 
     // 7. DSC-WF-06: actor → preferredUsername@host → WebFinger → the same actor.
