@@ -418,6 +418,17 @@ const POST: CheckDefinition[] = [
     { sender: ["post", "replies"] },
   ),
   check(
+    "PST-12",
+    "post",
+    "A quote arrives as a quote, or with a link to the quoted post",
+    "A quote post (FEP-044f `quote`, Misskey `_misskey_quote`, Fedibird `quoteUri`, `quoteUrl`) arrives " +
+      "quoting the same object, or at least with a readable link to it in its content (mastodon#22719).",
+    "FEP-044f; https://github.com/mastodon/mastodon/issues/22719",
+    "SHOULD",
+    "DEGRADED",
+    { sender: ["post", "quotes"] },
+  ),
+  check(
     "PST-13",
     "post",
     "Like and Announce reach the author, and their Undo",
@@ -467,6 +478,17 @@ const POST: CheckDefinition[] = [
     "MUST",
     "DEGRADED",
     { sender: ["post"] },
+  ),
+  check(
+    "AS-04",
+    "post",
+    "Language maps are read, and kept consistent with the plain value",
+    "`content`, `summary` and `name` may be given as language maps (`contentMap`…): a receiver shows a post " +
+      "given only as `contentMap`/`summaryMap`, and a sender that sends a map sends a well-formed one whose " +
+      "plain value, when also sent, is one of the map's values (gotosocial#3617).",
+    `${AS2} Core §4.7; https://github.com/superseriousbusiness/gotosocial/issues/3617`,
+    "SHOULD",
+    "PROBLEM",
   ),
   check(
     "AS-05",
@@ -652,6 +674,21 @@ const DELETE: CheckDefinition[] = [
     { receiver: ["post", "delete"] },
   ),
   check(
+    "DEL-03",
+    "delete",
+    "A post that came through a boost goes away when its author deletes it",
+    "A server holding a post only because an account there follows someone who boosted it (not its " +
+      "author) removes it when the author deletes it. The author's server sends its Delete to those " +
+      "who boosted the post, and their servers forward it to their followers (AP §7.1.2 inbox " +
+      "forwarding); the receiver accepts the forwarded Delete once it can tell it is genuine (a Linked " +
+      "Data Signature, or the object answering 410/404 at its origin) even though nobody there follows " +
+      "the author.",
+    `${AP} §7.1.2, §7.4; https://github.com/mastodon/mastodon/issues/889; https://github.com/swicg/general/issues/18`,
+    "SHOULD",
+    "DEGRADED",
+    { sender: ["post", "delete"], receiver: ["follow"] },
+  ),
+  check(
     "DEL-04",
     "delete",
     "Delete arriving before its Create suppresses it",
@@ -682,6 +719,18 @@ const DELETE: CheckDefinition[] = [
     "SHOULD",
     "DEGRADED",
     { receiver: ["follow"] },
+  ),
+  check(
+    "DEL-07",
+    "delete",
+    "WebFinger stops resolving a deleted account",
+    "Once an account is deleted, a WebFinger query for its acct: resource answers 404 or 410 (the " +
+      "server no longer has information on it), and its actor id answers 410 with a Tombstone, or 404; " +
+      "else peers keep resolving, following and addressing an account that is gone.",
+    `${WF} §4.2; ${AP} §6.4; https://github.com/mastodon/mastodon/pull/11869; https://github.com/pixelfed/pixelfed/issues/5219`,
+    "SHOULD",
+    "DEGRADED",
+    { receiver: ["webfinger"] },
   ),
   check(
     "DEL-08",
@@ -848,6 +897,46 @@ const SECURITY: CheckDefinition[] = [
   ),
 ];
 
+const COLLECTIONS: CheckDefinition[] = [
+  check(
+    "COL-01",
+    "collections",
+    "Outbox is a paged OrderedCollection, newest first",
+    "The actor's `outbox` is an OrderedCollection (AP §5.1) that links its items through `first` " +
+      "(OrderedCollectionPage, `next`) rather than inlining them all, and “an OrderedCollection MUST be " +
+      "presented consistently in reverse chronological order” (AP §5): the latest public posts come first.",
+    `${AP} §5, §5.1; ${AS2} Core §5 (paging); Mastodon paged outboxes since mastodon/mastodon#7356`,
+    "SHOULD",
+    "DEGRADED",
+    { receiver: ["post"] },
+  ),
+  check(
+    "COL-02",
+    "collections",
+    "A GET of the inbox is answered sanely",
+    "The inbox “MUST be an OrderedCollection” and its contents are filtered by the requester's " +
+      "permission (AP §5.2): a GET from another server is either served as an AS2 OrderedCollection " +
+      "that shows it nothing private, or clearly refused (401, 403, 404, 405); never a server error " +
+      "(5xx), an HTML page, or another status.",
+    `${AP} §5.2; RFC 9110 §15.5.6 (405), §15.6.1 (5xx)`,
+    "SHOULD",
+    "UNAFFECTED",
+  ),
+  check(
+    "COL-03",
+    "collections",
+    "followers/following give totalItems consistent with their items",
+    "A served followers or following collection has an integer `totalItems` that agrees with the " +
+      "relations the server holds (followers: its own list, after an unfollow too) and, when the items " +
+      "are shown (inline or through `first`/`next` pages), with the number of items, which include " +
+      "the actors concerned.",
+    `${AP} §5.3, §5.4; ${AS2} Vocabulary (totalItems)`,
+    "SHOULD",
+    "DEGRADED",
+    { receiver: ["follow"] },
+  ),
+];
+
 /** Every check fedicheck decides, grouped by suite. */
 export const CHECKS: CheckDefinition[] = [
   ...DISCOVERY,
@@ -857,6 +946,7 @@ export const CHECKS: CheckDefinition[] = [
   ...DELETE,
   ...SIGNATURES,
   ...SECURITY,
+  ...COLLECTIONS,
   ...SUPPORT_CHECKS,
 ];
 

@@ -5,6 +5,7 @@
  * @module
  */
 import { PreconditionError, type Scenario, type ScenarioContext } from "../harness/core/scenario.ts";
+import { UnsupportedError } from "../harness/drivers/driver.ts";
 import type { HttpResponse } from "../harness/protocol/types.ts";
 import {
   AS_CONTEXT,
@@ -17,6 +18,7 @@ import {
   followingPair,
   followStateOf,
   heldBy,
+  idOf,
   inboxOf,
   jsonBody,
   party,
@@ -351,5 +353,155 @@ const goneActor: Scenario = {
   },
 };
 
+const boosted: Scenario = {
+  id: "delete.boosted",
+  suite: "delete",
+  title: "A post that came through a boost goes away when its author deletes it",
+  shape: "pair",
+  checks: ["DEL-03"],
+  requires: { sender: ["post", "delete"], receiver: ["follow"] },
+  async run(ctx) {
+    // The booster is a probe actor: a third origin is needed, so neither role may be the probe.
+    if (involvesProbe(ctx)) {
+      ctx.record(
+        "DEL-03",
+        "inapplicable",
+        "needs the probe as a third origin (the booster); run between two other targets",
+      );
+      return;
+    }
+    // 1. Roles: author A on the sender, reader R on the receiver, booster B a probe actor. R follows
+    //    B only, never A.
+    const sender = await party(ctx, ctx.sender, "author");
+    const receiver = await party(ctx, ctx.receiver, "reader");
+    const booster = await ctx.probe.createActor(`booster-${token("b").slice(-8)}`);
+    await receiver.target.driver.follow(receiver.account, booster.id);
+    await precondition(
+      ctx,
+      `${who(receiver)} follows the booster ${booster.handle}`,
+      async () =>
+        (await receiver.target.driver.followState(receiver.account, booster.id)) === "following" &&
+        ctx.probe.followers(booster).includes(receiver.account.actorId),
+      `${who(receiver)} could not follow the probe actor ${booster.handle} (see FOL-01)`,
+    );
+    // 2. A posts publicly; B boosts it (to its followers, cc A as servers do); R takes it in.
+    const ref = await sender.target.driver.post(sender.account, {
+      content: `boosted, then deleted ${token("hop")}`,
+      visibility: "public",
+    });
+    await ctx.probe.announce(booster, ref.uri);
+    await waitHeld(ctx, receiver, ref.uri, { what: `the post boosted by ${booster.handle}` });
+    // 3. A deletes it.
+    await sender.target.driver.delete(sender.account, ref);
+    // 4. The Delete's way to R: A's server sends it to the booster, whose server forwards it to
+    //    its followers (mastodon #889); or A's server reached R itself.
+    const deleteAtBooster = () =>
+      ctx.probe.inbox
+        .query(
+          (e) =>
+            e.method === "POST" &&
+            e.status < 300 &&
+            typeOf(e.activity) === "Delete" &&
+            idOf(e.activity?.object) === ref.uri &&
+            idOf(e.activity?.actor) === sender.account.actorId,
+        )
+        .at(0);
+    const route = await ctx.waitFor(
+      `${who(sender)} sends its Delete of ${ref.uri} to the booster ${booster.handle}, or ${who(receiver)} drops its copy`,
+      async () => ((await heldBy(receiver, ref.uri)) === null ? "direct" : deleteAtBooster()),
+      { check: "DEL-03" },
+    );
+    if (route !== "direct" && route.activity) {
+      // The booster's server forwards the author's Delete as it came, signed as the booster.
+      const inbox = await inboxOf(ctx, receiver.account.actorId);
+      ctx.evidence(
+        "DEL-03",
+        deliveryEvidence(
+          "the author's Delete, forwarded by the booster",
+          await ctx.probe.deliver(booster, inbox, route.activity),
+        ),
+      );
+    }
+    // 5. DEL-03: R's copy goes away, though nobody there follows A.
+    await ctx.waitFor(
+      `${who(receiver)} no longer holds ${ref.uri}, boosted to it by ${booster.handle}`,
+      async () => (await heldBy(receiver, ref.uri)) === null,
+      { check: "DEL-03" },
+    );
+    ctx.assert(
+      "DEL-03",
+      true,
+      route === "direct"
+        ? "the author's server reached the receiver itself"
+        : "the forwarded Delete was applied",
+      {
+        expected: "no copy of the boosted post after its author's Delete",
+        observed: "no copy",
+      },
+    );
+  },
+};
+
+const webfingerGone: Scenario = {
+  id: "delete.webfinger-gone",
+  suite: "delete",
+  title: "WebFinger stops resolving a deleted account",
+  shape: "single",
+  checks: ["DEL-07"],
+  requires: { receiver: ["webfinger"] },
+  async run(ctx) {
+    // 1. Roles: the target alone; a fresh account that it resolves before deletion.
+    const leaving = await party(ctx, ctx.receiver, "leaving");
+    const { driver } = leaving.target;
+    if (driver.deleteActor === undefined) throw new UnsupportedError(driver.implementation, "deleteActor");
+    const resource = `acct:${leaving.account.handle}`;
+    const url = `${leaving.target.origin}/.well-known/webfinger?resource=${encodeURIComponent(resource)}`;
+    const finger = () => ctx.probe.fetch(url, { accept: "application/jrd+json" });
+    const before = await finger();
+    ctx.evidence("DEL-07", fetchEvidence("WebFinger before deletion", url, {}, before));
+    if (before.status !== 200) {
+      throw new PreconditionError(`${resource} did not resolve before deletion (see DSC-WF-01)`);
+    }
+    // 2. The account is deleted.
+    await driver.deleteActor(leaving.account);
+    // 3. DEL-07: the acct: resource answers 404 or 410 …
+    let last: HttpResponse = before;
+    await ctx.waitFor(
+      `WebFinger for the deleted ${resource} answers 404 or 410`,
+      async () => {
+        last = await finger();
+        return gone(last);
+      },
+      { check: "DEL-07" },
+    );
+    ctx.evidence("DEL-07", fetchEvidence("WebFinger after deletion", url, {}, last));
+    // 4. … and the actor id answers 410/404, or serves a Tombstone.
+    const actorId = leaving.account.actorId;
+    let actor: HttpResponse = last;
+    await ctx.waitFor(
+      `the deleted actor ${actorId} answers 410 or 404, or a Tombstone`,
+      async () => {
+        actor = await fetchAs2(ctx, actorId);
+        return gone(actor) || typeOf(jsonBody(actor)) === "Tombstone";
+      },
+      { check: "DEL-07" },
+    );
+    ctx.evidence("DEL-07", fetchEvidence("actor after deletion", actorId, {}, actor));
+    ctx.assert("DEL-07", true, `WebFinger answers ${last.status}, the actor ${actor.status}`, {
+      expected: "WebFinger 404 or 410; actor 410/404 or a Tombstone",
+      observed: `WebFinger ${last.status}; actor ${actor.status} ${show(jsonBody(actor) ?? actor.text(), 200)}`,
+    });
+  },
+};
+
 /** The delete suite. */
-export const scenarios: Scenario[] = [remove, tombstone, beforeCreate, wrongOrigin, goneActor, refetch];
+export const scenarios: Scenario[] = [
+  remove,
+  tombstone,
+  boosted,
+  beforeCreate,
+  wrongOrigin,
+  goneActor,
+  webfingerGone,
+  refetch,
+];

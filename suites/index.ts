@@ -4,6 +4,7 @@
  */
 import type { Scenario } from "../harness/core/scenario.ts";
 import { scenarios as captures } from "./captures.ts";
+import { scenarios as collections } from "./collections.ts";
 import { scenarios as deleteScenarios } from "./delete.ts";
 import { scenarios as discovery } from "./discovery.ts";
 import { scenarios as follow } from "./follow.ts";
@@ -24,6 +25,7 @@ export const SUITES: Readonly<Record<string, readonly Scenario[]>> = {
   delete: deleteScenarios,
   signatures,
   security,
+  collections,
   // Recorded real-world flows replayed by the probe; they decide checks of the other suites.
   captures,
   // Hundreds of input variants per receiver: descriptive support tables, run with --suites support.

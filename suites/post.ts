@@ -820,6 +820,207 @@ const extensions: Scenario = {
   },
 };
 
+// ---------------------------------------------------------------------------------------------
+// Quotes and language maps
+// ---------------------------------------------------------------------------------------------
+
+const quote: Scenario = {
+  id: "post.quote",
+  suite: "post",
+  title: "A quote arrives as a quote, or with a link to the quoted post",
+  shape: "pair",
+  checks: ["PST-12"],
+  requires: { sender: ["post", "quotes"], receiver: ["follow"] },
+  async run(ctx) {
+    // 1. Roles: the receiver follows the sender.
+    const { sender, receiver } = await followingPair(ctx);
+    // 2. The sender posts the post to be quoted; wait until the receiver holds it (so it can render it).
+    const quoted = await postAndWait(
+      ctx,
+      sender,
+      receiver,
+      { content: `quoted ${token("quoted")}`, visibility: "public" },
+      { what: "the post to be quoted" },
+    );
+    // 3. The sender quotes it (in whatever encoding it uses); wait for the quote.
+    const { view } = await postAndWait(
+      ctx,
+      sender,
+      receiver,
+      { content: `quoting ${token("quote")}`, visibility: "public", quote: quoted.ref.uri },
+      { check: "PST-12", what: "the quote post" },
+    );
+    ctx.view("PST-12", "quote post on the receiver", view);
+    // 4. PST-12: the copy quotes the same object, or its content still links to it (id or web page).
+    const targets = [quoted.ref.uri, quoted.ref.url, quoted.view.webUrl].filter(
+      (u): u is string => u !== undefined,
+    );
+    const linked = view.links.filter((l) => targets.includes(l));
+    const ok = view.quote === quoted.ref.uri || linked.length > 0;
+    ctx.assert(
+      "PST-12",
+      ok,
+      ok
+        ? view.quote === quoted.ref.uri
+          ? "arrived as a quote of the same post"
+          : "arrived with a link to the quoted post"
+        : "the quote was lost: neither a quote nor a link to the quoted post",
+      {
+        expected: `quote ${quoted.ref.uri}, or a link to one of ${show(targets)}`,
+        observed: `quote ${view.quote ?? "absent"}; links ${show(view.links)}; text ${show(view.text, 200)}`,
+      },
+    );
+  },
+};
+
+/** A well-formed language tag (BCP 47 shape, not checked against the registry). */
+const LANGUAGE_TAG = /^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$/;
+
+/** What is wrong with the natural-language values of a delivered object (AS2 Core §4.7). */
+function languageMapProblems(object: Json): { problems: string[]; maps: string[] } {
+  const problems: string[] = [];
+  const maps: string[] = [];
+  for (const property of ["content", "summary", "name"]) {
+    const map = object[`${property}Map`];
+    if (map === undefined) continue;
+    maps.push(`${property}Map`);
+    if (!isObject(map) || Object.keys(map).length === 0) {
+      problems.push(`${property}Map is not a non-empty language map: ${show(map, 120)}`);
+      continue;
+    }
+    const badTags = Object.keys(map).filter((tag) => !LANGUAGE_TAG.test(tag));
+    if (badTags.length > 0)
+      problems.push(`${property}Map has keys that are not language tags: ${show(badTags)}`);
+    const values = Object.values(map);
+    if (values.some((v) => typeof v !== "string"))
+      problems.push(`${property}Map has a value that is not a string`);
+    const plain = object[property];
+    if (plain !== undefined && !values.includes(plain)) {
+      problems.push(`${property} ${show(plain, 120)} is none of the ${property}Map values ${show(map, 200)}`);
+    }
+  }
+  return { problems, maps };
+}
+
+const languageWire: Scenario = {
+  id: "post.language-wire",
+  suite: "post",
+  title: "A post with a language carries a well-formed language map, consistent with its content",
+  shape: "pair",
+  probeReceiverOnly: true,
+  checks: ["AS-04"],
+  requires: { sender: ["post"] },
+  async run(ctx) {
+    // 1. Roles: a probe actor (receiver) follows the target (sender).
+    const { sender } = await followingPair(ctx);
+    // 2. The sender posts a public Note in German.
+    const ref = await sender.target.driver.post(sender.account, {
+      content: `Eine Sprachkarte ${token("lang")}`,
+      visibility: "public",
+      language: "de",
+    });
+    // 3. Wait for the Create at the probe.
+    const entry = await probeReceived(
+      ctx,
+      `the Create of ${ref.uri}`,
+      (e) => typeOf(e.activity) === "Create" && idOf(e.activity?.object) === ref.uri,
+      { check: "AS-04" },
+    );
+    const object = embeddedObject(entry.activity) ?? {};
+    ctx.evidence("AS-04", {
+      kind: "note",
+      label: "natural-language values as delivered",
+      text: show(
+        { content: object.content, contentMap: object.contentMap, summaryMap: object.summaryMap },
+        800,
+      ),
+    });
+    // 4. AS-04: maps, where sent, are language maps, and the plain value is one of their values.
+    const { problems, maps } = languageMapProblems(object);
+    if (maps.length === 0) {
+      ctx.record("AS-04", "inapplicable", `${sender.target.id} sends no language maps (plain values only)`);
+      return;
+    }
+    ctx.assert(
+      "AS-04",
+      problems.length === 0,
+      problems.length === 0 ? `${maps.join(", ")} well-formed and consistent` : problems.join("; "),
+      {
+        expected: "language maps keyed by language tags, each plain value one of its map's values",
+        observed: problems.length === 0 ? show(object.contentMap, 300) : problems.join("; "),
+      },
+    );
+  },
+};
+
+const languageMaps: Scenario = {
+  id: "post.language-maps",
+  suite: "post",
+  title: "A post given only as contentMap/summaryMap arrives readable",
+  shape: "pair",
+  probeSenderOnly: true,
+  checks: ["AS-04"],
+  requires: { receiver: ["follow"] },
+  async run(ctx) {
+    // 1. Roles: the receiver follows a probe actor.
+    const { actor, receiver, inbox } = await probeFollowed(ctx);
+    // 2. The probe delivers a Note given only as language maps (text and content warning), as some
+    //    senders write them, and one whose content and contentMap agree.
+    const [onlyMap, warning, both] = [token("map"), token("cw"), token("both")];
+    const mapOnly = craftNote(ctx, actor, {
+      contentMap: { de: `<p>nur als Sprachkarte ${onlyMap}</p>` },
+      summaryMap: { de: `Vorsicht ${warning}` },
+      sensitive: true,
+    });
+    delete mapOnly.content;
+    const agreeing = craftNote(ctx, actor, {
+      content: `<p>in both ${both}</p>`,
+      contentMap: { en: `<p>in both ${both}</p>` },
+    });
+    const context = [AS_CONTEXT, { sensitive: "as:sensitive" }];
+    for (const [label, note] of [
+      ["Create of a Note given only as contentMap/summaryMap", mapOnly],
+      ["Create of a Note with agreeing content and contentMap", agreeing],
+    ] as const) {
+      ctx.probe.host({ "@context": context, ...note });
+      const create = { ...craftActivity(ctx, actor, "Create", note), "@context": context };
+      ctx.evidence("AS-04", deliveryEvidence(label, await ctx.probe.deliver(actor, inbox, create)));
+    }
+    // 3. Wait for both.
+    const mapView = await waitHeld(ctx, receiver, String(mapOnly.id), {
+      check: "AS-04",
+      what: "the post given only as a language map",
+    });
+    const bothView = await waitHeld(ctx, receiver, String(agreeing.id), {
+      check: "AS-04",
+      what: "the post with content and contentMap",
+    });
+    ctx.view("AS-04", "post given only as language maps, on the receiver", mapView);
+    ctx.view("AS-04", "post with agreeing content and contentMap, on the receiver", bothView);
+    // 4. AS-04: the map-only text and warning show; the agreeing post reads as its content.
+    const problems: string[] = [];
+    if (!mapView.text.includes(onlyMap))
+      problems.push(
+        `the post given only as a language map arrived without its text (${show(mapView.text, 120)})`,
+      );
+    if (!mapView.contentWarning?.includes(warning))
+      problems.push(
+        `the content warning given only as a language map was lost (${show(mapView.contentWarning ?? null)})`,
+      );
+    if (!bothView.text.includes(both))
+      problems.push(`the post with content and contentMap lost its text (${show(bothView.text, 120)})`);
+    ctx.assert(
+      "AS-04",
+      problems.length === 0,
+      problems.length === 0 ? "language maps read" : problems.join("; "),
+      {
+        expected: `text containing ${onlyMap} with warning containing ${warning}; text containing ${both}`,
+        observed: `${summarise(mapView)} | ${summarise(bothView)}`,
+      },
+    );
+  },
+};
+
 /** The post suite. */
 export const scenarios: Scenario[] = [
   visibility,
@@ -835,4 +1036,7 @@ export const scenarios: Scenario[] = [
   nonOwner,
   noContext,
   extensions,
+  quote,
+  languageWire,
+  languageMaps,
 ];

@@ -44,6 +44,7 @@ export type Capability =
   | "mentions"
   | "hashtags"
   | "replies"
+  | "quotes"
   | "update"
   | "delete"
   | "like"

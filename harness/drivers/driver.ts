@@ -43,6 +43,8 @@ export interface PostInput {
   hashtags?: string[];
   /** AP id of the post replied to. */
   inReplyTo?: string;
+  /** AP id of the post quoted (capability `quotes`). */
+  quote?: string;
   attachments?: AttachmentInput[];
   language?: string;
 }
@@ -88,6 +90,8 @@ export interface PostView {
   /** hrefs of links in the content. */
   links: string[];
   inReplyTo?: string;
+  /** AP id of the post quoted, when the target keeps the quote as such (not only as a link). */
+  quote?: string;
   /** Set when the post was edited after creation. */
   editedAt?: string;
   language?: string;
@@ -173,6 +177,13 @@ export interface Driver {
     object: Record<string, unknown>,
     addressing: { to?: string[]; cc?: string[] },
   ): Promise<PostRef>;
+
+  /**
+   * Delete the account itself: its actor and WebFinger resource stop resolving (410/404) and its
+   * followers are told with a Delete of the actor. Targets that cannot leave it undefined; checks
+   * needing it are then `unsupported`.
+   */
+  deleteActor?(account: Account): Promise<void>;
 
   /** Release resources (HTTP pools). */
   close(): Promise<void>;

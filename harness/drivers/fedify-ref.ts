@@ -23,8 +23,10 @@ import {
   escapeHtml,
   extractHashtags,
   extractLinks,
+  fromLanguageMap,
   htmlToText,
   normaliseHashtag,
+  quoteOf,
   visibilityFromAddressing,
 } from "./normalise.ts";
 
@@ -45,6 +47,7 @@ export const FEDIFY_REF_CAPABILITIES: readonly Capability[] = [
   "mentions",
   "hashtags",
   "replies",
+  "quotes",
   "update",
   "delete",
   "like",
@@ -143,9 +146,14 @@ export function postViewOf(record: FedifyRefPostRecord): PostView {
     raw: record,
   };
   if (record.localId !== undefined) view.localId = record.localId;
-  if (typeof object.summary === "string" && object.summary !== "") view.contentWarning = object.summary;
+  // fedify-ref shows a content warning given only as a language map (AS2 Core §4.7) too.
+  const summary =
+    typeof object.summary === "string" ? object.summary : fromLanguageMap(object.summaryMap)?.text;
+  if (summary) view.contentWarning = summary;
   const inReplyTo = idOf(object.inReplyTo);
   if (inReplyTo !== undefined) view.inReplyTo = inReplyTo;
+  const quote = quoteOf(object);
+  if (quote !== undefined) view.quote = quote;
   if (typeof object.updated === "string") view.editedAt = object.updated;
   if (mapped !== undefined) view.language = mapped[0];
   if (record.webUrl !== undefined) view.webUrl = record.webUrl;
@@ -184,6 +192,8 @@ function isSocketError(error: unknown): boolean {
 export function createFedifyRefDriver(options: FedifyRefDriverOptions): Driver & {
   /** Calls any control route (for tests and scenarios that need more than the Driver interface). */
   control(method: "GET" | "POST", route: string, body?: unknown): Promise<unknown>;
+  /** fedify-ref can always delete an account. */
+  deleteActor(account: Account): Promise<void>;
 } {
   // Issue 7: the control token must never show in the run's output.
   registerSecret(options.token);
@@ -265,6 +275,7 @@ export function createFedifyRefDriver(options: FedifyRefDriverOptions): Driver &
       "mentions",
       "hashtags",
       "inReplyTo",
+      "quote",
       "language",
     ] as const) {
       if (input[key] !== undefined) body[key] = input[key];
@@ -395,6 +406,9 @@ export function createFedifyRefDriver(options: FedifyRefDriverOptions): Driver &
           ...(addressing.cc ? { cc: addressing.cc } : {}),
         }),
       );
+    },
+    async deleteActor(account) {
+      await control("POST", "delete-actor", { actor: account.username });
     },
     async close() {
       await ownAgent?.close();

@@ -348,3 +348,22 @@ export function visibilityFromAddressing(object: Json, mentions: string[]): Visi
   if ([...to, ...cc].some((a) => !mentions.includes(a))) return "followers";
   return "direct";
 }
+
+/** Where senders put the id of a quoted post: FEP-044f, Misskey, Fedibird and `as:quoteUrl`, in that order. */
+export const QUOTE_PROPERTIES = ["quote", "_misskey_quote", "quoteUri", "quoteUrl"] as const;
+
+/** The id of the post an AS2 object quotes, from the first quote property it carries. */
+export function quoteOf(object: Json): string | undefined {
+  for (const property of QUOTE_PROPERTIES) {
+    const id = idOf(asArray(object[property])[0]);
+    if (id !== undefined) return id;
+  }
+  return undefined;
+}
+
+/** The first string of a natural-language map (`contentMap`, `summaryMap`, `nameMap`), with its language. */
+export function fromLanguageMap(map: unknown): { language: string; text: string } | undefined {
+  if (!isObject(map)) return undefined;
+  for (const [language, text] of Object.entries(map)) if (typeof text === "string") return { language, text };
+  return undefined;
+}

@@ -24,10 +24,13 @@ import {
   attachmentViewOf,
   escapeHtml,
   extractLinks,
+  fromLanguageMap,
   htmlToText,
   looksLikeHtml,
   normaliseHashtag,
   plainTextToHtml,
+  QUOTE_PROPERTIES,
+  quoteOf,
   visibilityFromAddressing,
 } from "./normalise.ts";
 
@@ -45,6 +48,7 @@ export const PROBE_CAPABILITIES: readonly Capability[] = [
   "mentions",
   "hashtags",
   "replies",
+  "quotes",
   "update",
   "delete",
   "like",
@@ -64,18 +68,19 @@ export function probeActorOf(probe: Probe, account: Account): ProbeActor {
   return actor;
 }
 
-// ---- reading AS2 ----------------------------------------------------------------------------------------
+/** JSON-LD terms of the quote properties the probe sends (as Fedify's Note context defines them). */
+const QUOTE_TERMS = {
+  quote: { "@id": "https://w3id.org/fep/044f#quote", "@type": "@id" },
+  quoteUrl: "as:quoteUrl",
+  _misskey_quote: "https://misskey-hub.net/ns#_misskey_quote",
+  quoteUri: "http://fedibird.com/ns#quoteUri",
+};
 
-/** The first string of a natural-language map (`contentMap`, `nameMap`), with its language. */
-function fromMap(map: unknown): { language: string; text: string } | undefined {
-  if (!isObject(map)) return undefined;
-  for (const [language, text] of Object.entries(map)) if (typeof text === "string") return { language, text };
-  return undefined;
-}
+// ---- reading AS2 ----------------------------------------------------------------------------------------
 
 /** Maps a received or fetched AS2 object to the normalised {@link PostView}. */
 export function postViewOf(object: Json): PostView {
-  const mapped = fromMap(object.contentMap);
+  const mapped = fromLanguageMap(object.contentMap);
   const html = typeof object.content === "string" ? object.content : (mapped?.text ?? "");
   const tags = asArray(object.tag).filter(isObject);
   const mentions = tags.filter((t) => typesOf(t).includes("Mention")).flatMap((t) => idsOf(t.href));
@@ -97,9 +102,14 @@ export function postViewOf(object: Json): PostView {
     links: extractLinks(html),
     raw: object,
   };
-  if (typeof object.summary === "string" && object.summary !== "") view.contentWarning = object.summary;
+  // A content warning given only as a language map (AS2 Core §4.7) is still one.
+  const summary =
+    typeof object.summary === "string" ? object.summary : fromLanguageMap(object.summaryMap)?.text;
+  if (summary) view.contentWarning = summary;
   const inReplyTo = idOf(object.inReplyTo);
   if (inReplyTo) view.inReplyTo = inReplyTo;
+  const quote = quoteOf(object);
+  if (quote) view.quote = quote;
   if (typeof object.updated === "string") view.editedAt = object.updated;
   if (mapped) view.language = mapped.language;
   const url = idsOf(object.url)[0];
@@ -187,6 +197,15 @@ export function createProbeDriver(probe: Probe, options: ProbeDriverOptions = {}
     fields.sensitive = input.sensitive ?? input.contentWarning !== undefined;
     if (tags.length > 0) fields.tag = tags;
     if (input.inReplyTo) fields.inReplyTo = input.inReplyTo;
+    if (input.quote) {
+      // Every quote encoding in use (FEP-044f, Misskey, Fedibird, as:quoteUrl) plus the "RE:" fallback
+      // link FEP-044f asks for, so receivers without quote support still show what was quoted.
+      const link = `<p class="quote-inline">RE: <a href="${escapeHtml(input.quote)}">${escapeHtml(input.quote)}</a></p>`;
+      html = `${html}${link}`;
+      fields.content = html;
+      if (input.language) fields.contentMap = { [input.language]: html };
+      for (const property of QUOTE_PROPERTIES) fields[property] = input.quote;
+    }
     if (input.attachments?.length) {
       fields.attachment = input.attachments.map((a) => {
         if (!a.url) throw new UnsupportedError(implementation, "media-upload (attachments need a url)");
@@ -303,7 +322,7 @@ export function createProbeDriver(probe: Probe, options: ProbeDriverOptions = {}
       const object: Json = {
         "@context": [
           "https://www.w3.org/ns/activitystreams",
-          { sensitive: "as:sensitive", Hashtag: "as:Hashtag" },
+          { sensitive: "as:sensitive", Hashtag: "as:Hashtag", ...(input.quote ? QUOTE_TERMS : {}) },
         ],
         type: "Note",
         ...fields,
@@ -433,6 +452,21 @@ export function createProbeDriver(probe: Probe, options: ProbeDriverOptions = {}
       const uri = idOf(create.object) ?? "";
       remember(account, uri);
       return { localId: uri, uri };
+    },
+
+    async deleteActor(account) {
+      const actor = actorOf(account);
+      const followers = probe.followers(actor);
+      const del = probe.deleteActor(actor);
+      // Each follower's server is told once, signed with the gone key (DEL-06 is how it copes).
+      const inboxes = new Set<string>();
+      for (const follower of followers) {
+        const doc = await probe.resolveActor(follower);
+        const shared = isObject(doc?.endpoints) ? doc.endpoints.sharedInbox : undefined;
+        const inbox = typeof shared === "string" ? shared : doc?.inbox;
+        if (typeof inbox === "string") inboxes.add(inbox);
+      }
+      for (const inbox of inboxes) await probe.deliver(actor, inbox, del);
     },
 
     async close() {

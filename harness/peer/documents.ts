@@ -94,6 +94,39 @@ export function orderedCollection(id: string, items: unknown[]): Record<string, 
   };
 }
 
+/** Items per page of a paged collection. */
+export const PAGE_SIZE = 20;
+
+/**
+ * A paged OrderedCollection (as Mastodon serves outboxes, COL-01): without `page` the collection with
+ * `totalItems` and a `first` link; with `page` (1-based) that OrderedCollectionPage, linked by `next`.
+ */
+export function pagedCollection(
+  id: string,
+  items: unknown[],
+  page: number | undefined,
+): Record<string, unknown> {
+  if (page === undefined) {
+    return {
+      "@context": AS_CONTEXT,
+      id,
+      type: "OrderedCollection",
+      totalItems: items.length,
+      first: `${id}?page=1`,
+    };
+  }
+  const start = (page - 1) * PAGE_SIZE;
+  return {
+    "@context": AS_CONTEXT,
+    id: `${id}?page=${page}`,
+    type: "OrderedCollectionPage",
+    partOf: id,
+    orderedItems: items.slice(start, start + PAGE_SIZE),
+    ...(start + PAGE_SIZE < items.length ? { next: `${id}?page=${page + 1}` } : {}),
+    ...(page > 1 ? { prev: `${id}?page=${page - 1}` } : {}),
+  };
+}
+
 /** The Tombstone served with 410 in place of a deleted object. */
 export function tombstoneDocument(id: string, formerType: string, deleted: string): Record<string, unknown> {
   return { "@context": AS_CONTEXT, id, type: "Tombstone", formerType, deleted };

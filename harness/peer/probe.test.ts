@@ -131,13 +131,16 @@ describe("the probe's server", () => {
   });
 
   describe("collections and objects", () => {
-    it("lists the outbox newest first with totalItems", async () => {
+    it("pages the outbox newest first with totalItems", async () => {
       const first = await probe.post(alice, { content: "first" }, { to: [PUBLIC] });
       const second = await probe.post(alice, { content: "second" }, { to: [PUBLIC] });
       const outbox = (await get(alice.outbox)).json();
       expect(outbox.type).toBe("OrderedCollection");
-      expect(outbox.totalItems).toBe(outbox.orderedItems.length);
-      const ids = outbox.orderedItems.map((a: { id: string }) => a.id);
+      expect(outbox.orderedItems).toBeUndefined();
+      const page = (await get(outbox.first)).json();
+      expect(page).toMatchObject({ type: "OrderedCollectionPage", partOf: alice.outbox });
+      expect(outbox.totalItems).toBe(page.orderedItems.length);
+      const ids = page.orderedItems.map((a: { id: string }) => a.id);
       expect(ids.indexOf(second.id)).toBeLessThan(ids.indexOf(first.id));
       expect(ids.indexOf(second.id)).toBe(0);
     });

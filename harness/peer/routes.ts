@@ -15,6 +15,7 @@ import {
   nodeinfoDocument,
   nodeinfoLinks,
   orderedCollection,
+  pagedCollection,
   tombstoneDocument,
   webfingerDocument,
 } from "./documents.ts";
@@ -172,7 +173,7 @@ export function createRequestHandler(ctx: RouteContext): (req: IncomingMessage, 
         return { ...json(410, gone), headers: AS2_HEADERS };
       }
       if (parts.length === 2) return serve(localActorDocument(entry, origin), accept);
-      const collection = parts.length === 3 ? actorCollection(entry, parts[2]!) : undefined;
+      const collection = parts.length === 3 ? actorCollection(entry, parts[2]!, url) : undefined;
       if (collection) return serve(collection, accept);
     }
     // Issue 10: media samples for crafted attachments (harness/peer/media.ts).
@@ -185,10 +186,15 @@ export function createRequestHandler(ctx: RouteContext): (req: IncomingMessage, 
     return text(404, `Nothing is hosted at ${path}.`, { vary: "Accept" });
   }
 
-  function actorCollection(entry: LocalActor, which: string): Json | undefined {
+  function actorCollection(entry: LocalActor, which: string, url: URL): Json | undefined {
     const id = `${entry.actor.id}/${which}`;
     const name = entry.actor.name;
-    if (which === "outbox") return orderedCollection(id, [...(state.outboxes.get(name) ?? [])].reverse());
+    if (which === "outbox") {
+      // Paged, newest first (COL-01); `?page=n` serves page n.
+      const page = url.searchParams.get("page");
+      const n = page === null ? undefined : Math.max(1, Number.parseInt(page, 10) || 1);
+      return pagedCollection(id, [...(state.outboxes.get(name) ?? [])].reverse(), n);
+    }
     if (which === "followers") return orderedCollection(id, [...(state.followers.get(name)?.keys() ?? [])]);
     if (which === "following") {
       const following = [...state.outgoing.entries()]
