@@ -338,10 +338,11 @@ export interface Delivered {
   notes: string[];
 }
 
-/** Reads what the receiver made of one replayed delivery (waiting up to the settle budget for it). */
-export async function observeActivity(ctx: ObserveContext, input: Delivered): Promise<ActivityReport> {
-  const { step, activity, account, before, delivered, notes } = input;
-  const base: ActivityReport = {
+/** The fields of a step's report that say which captured activity it is. */
+export function stepHeader(
+  step: Step,
+): Pick<ActivityReport, "index" | "seq" | "type" | "activityId" | "objectId" | "objectType" | "captured"> {
+  return {
     index: step.index,
     ...(step.seq !== undefined ? { seq: step.seq } : {}),
     type: step.label,
@@ -349,6 +350,14 @@ export async function observeActivity(ctx: ObserveContext, input: Delivered): Pr
     ...(step.objectId ? { objectId: step.objectId } : {}),
     ...(step.objectType ? { objectType: step.objectType } : {}),
     captured: step.captured,
+  };
+}
+
+/** Reads what the receiver made of one replayed delivery (waiting up to the settle budget for it). */
+export async function observeActivity(ctx: ObserveContext, input: Delivered): Promise<ActivityReport> {
+  const { step, activity, account, before, delivered, notes } = input;
+  const base: ActivityReport = {
+    ...stepHeader(step),
     replayed: delivered,
     outcome: "delivered",
     summary: "",

@@ -25,6 +25,7 @@ import {
   observeActivity,
   observeObject,
   type Step,
+  stepHeader,
   stepOf,
 } from "./observe.ts";
 import { ACTOR_TYPES, capturedDocument, embeddedChain, planReplay, withoutFragment } from "./plan.ts";
@@ -531,13 +532,7 @@ export async function replayCapture(options: ReplayOptions): Promise<ReplayRepor
 
 function skipped(step: Step, why: string): ActivityReport {
   return {
-    index: step.index,
-    ...(step.seq !== undefined ? { seq: step.seq } : {}),
-    type: step.label,
-    ...(step.activityId ? { activityId: step.activityId } : {}),
-    ...(step.objectId ? { objectId: step.objectId } : {}),
-    ...(step.objectType ? { objectType: step.objectType } : {}),
-    captured: step.captured,
+    ...stepHeader(step),
     replayed: {},
     outcome: "skipped",
     summary: `not replayed: ${why}`,

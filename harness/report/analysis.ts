@@ -215,6 +215,17 @@ export interface RunDiff {
   changed: VerdictChange[];
 }
 
+/** A {@link RunDiff} with the run it was taken against, as reports show it. */
+export type RunDiffAgainst = RunDiff & { against: { runId: string; startedAt: string } };
+
+/** {@link diffRuns}, labelled with the earlier run. */
+export function diffAgainst(previous: RunResults, current: RunResults): RunDiffAgainst {
+  return {
+    against: { runId: previous.runId, startedAt: previous.startedAt },
+    ...diffRuns(previous, current),
+  };
+}
+
 /** Compares two runs cell by cell (cells are matched by {@link cellKey}). */
 export function diffRuns(previous: RunResults, current: RunResults): RunDiff {
   const before = new Map(previous.cells.map((c) => [cellKey(c), c]));

@@ -14,7 +14,7 @@
 import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { CellResult, RunResults, TargetInfo, Verdict } from "../core/model.ts";
-import { cellKey, countVerdicts, diffRuns, type RunDiff, type VerdictCounts } from "./analysis.ts";
+import { cellKey, countVerdicts, diffAgainst, type RunDiffAgainst, type VerdictCounts } from "./analysis.ts";
 import { type FlakeStat, flakes, type Trend, trend } from "./html.ts";
 import { ResultsFileError, readResults, validateResults } from "./results-schema.ts";
 import { serializeResults, writeFileAtomic } from "./writer.ts";
@@ -766,7 +766,7 @@ export async function historyContext(
 /** Diff, trend and flakes of `current` against the stored runs before it: what the dashboard shows. */
 export interface HistoryAnalysis {
   /** Undefined when no earlier run is stored. */
-  diff?: RunDiff & { against: { runId: string; startedAt: string } };
+  diff?: RunDiffAgainst;
   /** Pass rate per implementation over the earlier runs and `current`, oldest first. */
   trend: Trend;
   /** Checks that were flaky or flipped, as the dashboard lists them. */
@@ -788,11 +788,6 @@ export async function analyzeHistory(
     flakes: flakes(runs),
     flakeRates: flakeRates(runs),
   };
-  if (previous !== undefined) {
-    analysis.diff = {
-      against: { runId: previous.runId, startedAt: previous.startedAt },
-      ...diffRuns(previous, current),
-    };
-  }
+  if (previous !== undefined) analysis.diff = diffAgainst(previous, current);
   return analysis;
 }

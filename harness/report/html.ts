@@ -18,9 +18,9 @@ import {
   buildMatrix,
   cellKey,
   countVerdicts,
-  diffRuns,
+  diffAgainst,
   passRate,
-  type RunDiff,
+  type RunDiffAgainst,
   type VerdictCounts,
 } from "./analysis.ts";
 
@@ -74,7 +74,7 @@ export interface DashboardRun {
   tally: Tally;
   scorecards: Scorecard[];
   /** Difference with the run before (or `options.previous`). */
-  diff?: RunDiff & { against: { runId: string; startedAt: string } };
+  diff?: RunDiffAgainst;
 }
 
 /** Pass rates per implementation across runs, oldest first. */
@@ -247,12 +247,7 @@ export function buildDashboardData(
         tally: tally(results.cells),
         scorecards: scorecards(results),
       };
-      if (against !== undefined) {
-        run.diff = {
-          against: { runId: against.runId, startedAt: against.startedAt },
-          ...diffRuns(against, results),
-        };
-      }
+      if (against !== undefined) run.diff = diffAgainst(against, results);
       return run;
     }),
   };
@@ -328,12 +323,44 @@ export function renderDashboard(runs: RunResults[] | RunResults, options: Dashbo
   assets ??= { script: asset("app.js"), style: asset("app.css") };
   const latest = data.runs[data.selected]!.results;
   const title = options.title ?? `fedicheck · ${latest.runId}`;
-  // Screenshots in evidence are files next to the report; nothing else may be loaded.
+  return htmlPage({
+    title,
+    version: latest.tool.version,
+    style: assets.style,
+    script: assets.script,
+    // Screenshots in evidence are files next to the report; nothing else may be loaded.
+    imgSrc: "'self' file: data:",
+    body:
+      `${supportLink(latest)}<div id="app"><noscript><p class="noscript">This dashboard needs JavaScript. The same results are in summary.md and junit.xml next to this file.</p></noscript></div>\n` +
+      dataElement(data, options.compressAbove ?? 2 * 1024 * 1024),
+  });
+}
+
+/** What {@link htmlPage} puts in a page. */
+export interface HtmlPageParts {
+  title: string;
+  /** fedicheck's version, for the generator tag. */
+  version: string;
+  /** The page's only stylesheet, inline. */
+  style: string;
+  /** The page's only script, inline at the end of the body. Default none. */
+  script?: string;
+  /** The CSP `img-src` sources. Default none (no images). */
+  imgSrc?: string;
+  /** The body's HTML. */
+  body: string;
+}
+
+/**
+ * A self-contained report page: inline style (and script), and a Content-Security-Policy that
+ * allows exactly those by hash, so the page loads nothing from anywhere and runs nothing else.
+ */
+export function htmlPage(parts: HtmlPageParts): string {
   const csp = [
     "default-src 'none'",
-    `script-src ${sha256(assets.script)}`,
-    `style-src ${sha256(assets.style)}`,
-    "img-src 'self' file: data:",
+    ...(parts.script !== undefined ? [`script-src ${sha256(parts.script)}`] : []),
+    `style-src ${sha256(parts.style)}`,
+    ...(parts.imgSrc !== undefined ? [`img-src ${parts.imgSrc}`] : []),
     "base-uri 'none'",
     "form-action 'none'",
   ].join("; ");
@@ -344,15 +371,13 @@ export function renderDashboard(runs: RunResults[] | RunResults, options: Dashbo
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">
 <meta name="referrer" content="no-referrer">
-<meta name="generator" content="fedicheck ${escapeHtml(latest.tool.version)}">
-<title>${escapeHtml(title)}</title>
-<style>${assets.style}</style>
+<meta name="generator" content="fedicheck ${escapeHtml(parts.version)}">
+<title>${escapeHtml(parts.title)}</title>
+<style>${parts.style}</style>
 </head>
 <body>
-${supportLink(latest)}<div id="app"><noscript><p class="noscript">This dashboard needs JavaScript. The same results are in summary.md and junit.xml next to this file.</p></noscript></div>
-${dataElement(data, options.compressAbove ?? 2 * 1024 * 1024)}
-<script>${assets.script}</script>
-</body>
+${parts.body}
+${parts.script !== undefined ? `<script>${parts.script}</script>\n` : ""}</body>
 </html>
 `;
 }

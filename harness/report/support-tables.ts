@@ -1,18 +1,7 @@
-/**
- * Support tables (issue 10): per group of input variants, a table of variants × receivers whose
- * cells say what each receiver made of each variant (kept, transformed, feature dropped, post
- * dropped), with a symbol readable without colour. Made from the results file alone (cells of the
- * support suite carry `support`), like every other report: `support.html` (static, no script; each
- * cell links to the document sent and the receiver's view side by side), `support.json` and
- * `support.md` for publishing, both versioned by input-set and implementation versions. Given an
- * earlier run, cells whose outcome changed are highlighted (a receiver upgrade changed behaviour).
- * @module
- */
-import { createHash } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { CellResult, OutcomeKind, RunResults, VariantOutcome } from "../core/model.ts";
-import { escapeHtml } from "./html.ts";
+import { escapeHtml, htmlPage } from "./html.ts";
 import { codeSpan, escapeMarkdown } from "./markdown.ts";
 import { writeFileAtomic } from "./writer.ts";
 
@@ -449,10 +438,6 @@ td.k-kept{background:#dafbe1}td.k-transformed{background:#fff8c5}td.k-feature-dr
 .detail:target{display:block}.panes{display:grid;grid-template-columns:1fr 1fr;gap:.75rem}.panes pre{background:var(--soft);padding:.5rem;overflow:auto;max-height:36rem;font:12px/1.35 ui-monospace,Menlo,Consolas,monospace;white-space:pre-wrap;word-break:break-word}
 nav.groups a{margin-right:.75rem}`;
 
-function sha256(text: string): string {
-  return `'sha256-${createHash("sha256").update(text, "utf8").digest("base64")}'`;
-}
-
 /** Renders `support.html`: one static page, no script, the tables then a detail block per variant. */
 export function renderSupportHtml(results: RunResults, tables: SupportTables, diff?: SupportDiff): string {
   const changed = new Map((diff?.changes ?? []).map((c) => [changeKey(c.variant, c.column), c]));
@@ -518,29 +503,12 @@ export function renderSupportHtml(results: RunResults, tables: SupportTables, di
     `<h2>Documents and views</h2><p class="meta">Select a cell above to show its variant here.</p>`,
     ...details,
   );
-  const body = out.join("\n");
-  const csp = [
-    "default-src 'none'",
-    `style-src ${sha256(STYLE)}`,
-    "base-uri 'none'",
-    "form-action 'none'",
-  ].join("; ");
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">
-<meta name="referrer" content="no-referrer">
-<meta name="generator" content="fedicheck ${escapeHtml(results.tool.version)}">
-<title>fedicheck support tables · ${escapeHtml(tables.runId)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-${body}
-</body>
-</html>
-`;
+  return htmlPage({
+    title: `fedicheck support tables · ${tables.runId}`,
+    version: results.tool.version,
+    style: STYLE,
+    body: out.join("\n"),
+  });
 }
 
 function detailBlock(results: RunResults, tables: SupportTables, group: string, row: SupportRow): string {
