@@ -408,10 +408,13 @@ export function fetchEvidence(
 /** Pretty-prints JSON text and caps the size kept in evidence. */
 function prettyBody(text: string): string {
   let out = text;
-  try {
-    out = JSON.stringify(JSON.parse(text), null, 2);
-  } catch {
-    // Not JSON: keep as is.
+  // Only what may be JSON is parsed: a thrown SyntaxError per HTML page or image cost real time.
+  if (/^\s*[[{]/.test(text)) {
+    try {
+      out = JSON.stringify(JSON.parse(text), null, 2);
+    } catch {
+      // Not JSON after all: keep as is.
+    }
   }
   return out.length > 65_536 ? `${out.slice(0, 65_536)}…` : out;
 }

@@ -1,7 +1,7 @@
-import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { tempDir } from "../../tests/temp-dir.ts";
 import type { RunResults } from "../core/model.ts";
 import { readResults } from "../report/results-schema.ts";
 import { sampleResults } from "../report/sample.ts";
@@ -26,7 +26,7 @@ afterEach(() => {
 });
 
 async function runDir(results: RunResults): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "fedicheck-cli-report-"));
+  const dir = await tempDir("fedicheck-cli-report-");
   await writeFile(join(dir, "results.json"), serializeResults(results));
   return dir;
 }
@@ -72,7 +72,7 @@ describe("fedicheck report", () => {
   });
 
   it("explains what is wrong with its input, as a usage error", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "fedicheck-cli-report-"));
+    const dir = await tempDir("fedicheck-cli-report-");
     await expect(report([])).rejects.toThrow(UsageError);
     await expect(report([dir, dir])).rejects.toThrow(/several inputs .* --out <dir>/);
     await expect(report([join(dir, "missing.json")])).rejects.toThrow(

@@ -1,7 +1,7 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { expect, test } from "vitest";
+import { tempDir } from "../../tests/temp-dir.ts";
 import { applyExpectations, cellIdentity, isRegression, loadExpectations } from "./expectations.ts";
 import type { CellResult, TargetInfo } from "./model.ts";
 
@@ -68,7 +68,7 @@ test("a baseline forgives failures that were already there", () => {
 });
 
 test("a malformed expectations file is refused with the expected shape", async () => {
-  const dir = await mkdtemp(join(tmpdir(), "fc-exp-"));
+  const dir = await tempDir("fc-exp-");
   const path = join(dir, "bad.json");
   await writeFile(path, JSON.stringify({ implementation: "x", expectations: [{ check: "A" }] }));
   await expect(loadExpectations(path)).rejects.toThrow(/check, verdict and reason/);

@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey } from "node:crypto";
+import { createPrivateKey, createPublicKey, type JsonWebKey } from "node:crypto";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -66,7 +66,7 @@ describe("createKeyPool", () => {
     const taken = await Promise.all([pool.take(), pool.take(), pool.take()]);
     const handedOver = lines.map((l) =>
       fingerprint(
-        createPublicKey(createPrivateKey({ key: Buffer.from(l, "base64"), format: "der", type: "pkcs8" }))
+        createPublicKey(createPrivateKey({ key: JSON.parse(l) as JsonWebKey, format: "jwk" }))
           .export({ type: "spki", format: "pem" })
           .toString(),
       ),
@@ -84,6 +84,20 @@ describe("createKeyPool", () => {
     await writeFile(file, `${"A".repeat(200)}\nnot base64 at all\n${good}\n${good.slice(0, 150)}`);
     const pool = createKeyPool({ cacheFile: file, lowWater: 0 });
     await pool.take();
+    expect(pool.stats()).toMatchObject({ fromCache: 1, generated: 0 });
+  });
+
+  it("writes private JWKs and still reads the DER lines of older caches", async () => {
+    const file = join(dir, "d.keys");
+    await fillKeyCache(file, 1);
+    const jwk = JSON.parse((await readFile(file, "utf8")).trim()) as JsonWebKey;
+    expect(jwk).toMatchObject({ kty: "RSA" });
+    expect(jwk.d).toBeDefined();
+    const der = createPrivateKey({ key: jwk, format: "jwk" }).export({ type: "pkcs8", format: "der" });
+    await writeFile(file, `${der.toString("base64")}\n`);
+    const pool = createKeyPool({ cacheFile: file, lowWater: 0 });
+    const pair = await pool.take();
+    expect(pair.publicKey.export({ format: "jwk" }).n).toBe(jwk.n);
     expect(pool.stats()).toMatchObject({ fromCache: 1, generated: 0 });
   });
 

@@ -10,13 +10,15 @@
  * no actor's key either. Keys may recur across runs (different origins, different actors), like a
  * compile cache.
  *
- * The cache holds private keys of throwaway test actors, never anything else: one base64 PKCS#8 DER
- * per line, file mode 0600. `FEDICHECK_KEY_CACHE=off` disables it; `FEDICHECK_KEY_CACHE=<file>`
+ * The cache holds private keys of throwaway test actors, never anything else: one private JWK (JSON)
+ * per line, file mode 0600. JWK because importing one costs a tenth of decoding DER, for the probe
+ * and for every fedify-ref server the keys are handed to; base64 PKCS#8 DER lines of older caches
+ * are still read. `FEDICHECK_KEY_CACHE=off` disables it; `FEDICHECK_KEY_CACHE=<file>`
  * moves it (default `node_modules/.cache/fedicheck/rsa-2048.keys` in the repository, else the
  * temp folder). Delete the file to rotate the keys.
  * @module
  */
-import { createPrivateKey, createPublicKey } from "node:crypto";
+import { createPrivateKey, createPublicKey, type JsonWebKey } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { appendFile, chmod } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
@@ -59,8 +61,8 @@ export interface KeyPool {
   /** Makes sure `count` keys are ready or being made (from the cache first), without waiting. */
   prefill(count: number): void;
   /**
-   * Up to `count` keys from the cache file that nobody in this process got, as base64 PKCS#8 DER
-   * lines, never generating any: for servers the harness starts (fedify-ref reads them from
+   * Up to `count` keys from the cache file that nobody in this process got, as cache lines (see the
+   * module doc), never generating any: for servers the harness starts (fedify-ref reads them from
    * `FEDIFY_REF_KEY_FILE`). Each line is handed out once, like `take`'s keys.
    */
   takeCached(count: number): string[];
@@ -88,9 +90,7 @@ export function createKeyPool(options: KeyPoolOptions = {}): KeyPool {
     cached = [];
     if (options.cacheFile === undefined) return cached;
     try {
-      cached = readFileSync(options.cacheFile, "utf8")
-        .split("\n")
-        .filter((line) => /^[A-Za-z0-9+/=]{100,}$/.test(line));
+      cached = readFileSync(options.cacheFile, "utf8").split("\n").filter(isKeyLine);
     } catch {
       // No cache yet (or unreadable): keys are generated and the file made as they are.
     }
@@ -103,11 +103,9 @@ export function createKeyPool(options: KeyPoolOptions = {}): KeyPool {
     while (list.length > 0) {
       const line = list.shift() as string;
       try {
-        const privateKey = createPrivateKey({
-          key: Buffer.from(line, "base64"),
-          format: "der",
-          type: "pkcs8",
-        });
+        const privateKey = line.startsWith("{")
+          ? createPrivateKey({ key: JSON.parse(line) as JsonWebKey, format: "jwk" })
+          : createPrivateKey({ key: Buffer.from(line, "base64"), format: "der", type: "pkcs8" });
         if (privateKey.asymmetricKeyType !== "rsa") continue;
         const publicKey = createPublicKey(privateKey);
         stats.fromCache++;
@@ -126,8 +124,7 @@ export function createKeyPool(options: KeyPoolOptions = {}): KeyPool {
   const remember = (pair: SigningKeyPair): void => {
     if (options.cacheFile === undefined || cacheSize >= cacheLimit) return;
     cacheSize++;
-    const line = `${pair.privateKey.export({ type: "pkcs8", format: "der" }).toString("base64")}\n`;
-    void persist(options.cacheFile, line);
+    void persist(options.cacheFile, cacheLine(pair));
   };
 
   const generate = (): Promise<SigningKeyPair> => {
@@ -198,6 +195,15 @@ export function createKeyPool(options: KeyPoolOptions = {}): KeyPool {
   };
 }
 
+/** A cache file line: a private JWK, or base64 PKCS#8 DER as older caches hold. */
+function isKeyLine(line: string): boolean {
+  return line.startsWith('{"') ? line.endsWith("}") : /^[A-Za-z0-9+/=]{100,}$/.test(line);
+}
+
+function cacheLine(pair: SigningKeyPair): string {
+  return `${JSON.stringify(pair.privateKey.export({ format: "jwk" }))}\n`;
+}
+
 async function persist(file: string, line: string): Promise<void> {
   try {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
@@ -243,9 +249,7 @@ export function useProbeKeyPool(pool: KeyPool): KeyPool {
 export async function fillKeyCache(file: string, count: number, parallel = 2): Promise<number> {
   let have = 0;
   try {
-    have = readFileSync(file, "utf8")
-      .split("\n")
-      .filter((line) => /^[A-Za-z0-9+/=]{100,}$/.test(line)).length;
+    have = readFileSync(file, "utf8").split("\n").filter(isKeyLine).length;
   } catch {
     // No cache yet.
   }
@@ -255,7 +259,7 @@ export async function fillKeyCache(file: string, count: number, parallel = 2): P
     while (next < missing) {
       next++;
       const pair = await generateSigningKeyPair("rsa-sha256");
-      await persist(file, `${pair.privateKey.export({ type: "pkcs8", format: "der" }).toString("base64")}\n`);
+      await persist(file, cacheLine(pair));
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, parallel) }, worker));

@@ -6,12 +6,12 @@
  * Skips, saying why, when /usr/bin/chromium is missing; with CI=true a missing browser fails instead.
  */
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tempDir } from "../../tests/temp-dir.ts";
 import type { RunResults } from "../core/model.ts";
 import { renderDashboard } from "./html.ts";
 import { sampleResults } from "./sample.ts";
@@ -81,7 +81,7 @@ describe.skipIf(!HAVE_CHROMIUM)(title, () => {
   let file: string;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "fedicheck-dashboard-"));
+    dir = await tempDir("fedicheck-dashboard-");
     await mkdir(SCREENSHOTS, { recursive: true });
     file = join(dir, "index.html");
     await writeFile(file, renderDashboard(results, { previous, history }));

@@ -1,7 +1,7 @@
-import { mkdtemp, readdir, readFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { tempDir } from "../../tests/temp-dir.ts";
 import { writeReports } from "./index.ts";
 import { readResults } from "./results-schema.ts";
 import { sampleResults } from "./sample.ts";
@@ -9,7 +9,7 @@ import { findAll, parseXml } from "./testing/xml.ts";
 
 describe("writeReports", () => {
   it("writes results.json, junit.xml, summary.md and index.html", async () => {
-    const dir = join(await mkdtemp(join(tmpdir(), "fedicheck-reports-")), "run");
+    const dir = join(await tempDir("fedicheck-reports-"), "run");
     const results = sampleResults({ checks: 15 });
     const written = await writeReports(dir, results);
     expect((await readdir(dir)).sort()).toEqual(["index.html", "junit.xml", "results.json", "summary.md"]);
@@ -22,7 +22,7 @@ describe("writeReports", () => {
   });
 
   it("leaves results.json to the writer when asked, and compares with a baseline", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "fedicheck-reports-"));
+    const dir = await tempDir("fedicheck-reports-");
     const baseline = sampleResults({ checks: 15, seed: 5, runId: "base" });
     const written = await writeReports(dir, sampleResults({ checks: 15 }), { json: false, baseline });
     expect(written.results).toBeUndefined();

@@ -1,7 +1,7 @@
-import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { tempDir } from "../../tests/temp-dir.ts";
 import type { RunResults } from "../core/model.ts";
 import { RESULTS_SCHEMA_VERSION, ResultsFileError, readResults, validateResults } from "./results-schema.ts";
 import { sampleResults } from "./sample.ts";
@@ -70,7 +70,7 @@ describe("validateResults", () => {
 
 describe("readResults", () => {
   async function dir(): Promise<string> {
-    return await mkdtemp(join(tmpdir(), "fedicheck-schema-"));
+    return await tempDir("fedicheck-schema-");
   }
 
   it("reads a results.json and a run directory alike", async () => {

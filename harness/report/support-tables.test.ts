@@ -1,7 +1,7 @@
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { tempDir } from "../../tests/temp-dir.ts";
 import type { CellResult, RunResults, SupportOutcomes, TargetInfo, VariantOutcome } from "../core/model.ts";
 import { writeReports } from "./index.ts";
 import { validateResults } from "./results-schema.ts";
@@ -289,7 +289,7 @@ describe("exports", () => {
 
 describe("writing", () => {
   it("writes the three files only for runs with support cells, and through writeReports", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "fc-support-"));
+    const dir = await tempDir("fc-support-");
     expect(await writeSupportReports(join(dir, "none"), sampleResults())).toBeUndefined();
     expect(existsSync(join(dir, "none", SUPPORT_FILES.html))).toBe(false);
     const written = await writeReports(join(dir, "run"), after, { baseline: before });

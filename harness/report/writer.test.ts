@@ -1,9 +1,9 @@
 import { spawn } from "node:child_process";
-import { appendFile, mkdtemp, readdir, readFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { appendFile, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { tempDir } from "../../tests/temp-dir.ts";
 import type { CellResult, RunResults } from "../core/model.ts";
 import { readResults, validateResults } from "./results-schema.ts";
 import { sampleResults } from "./sample.ts";
@@ -20,17 +20,13 @@ function split(results: RunResults): { header: Omit<RunResults, "cells" | "statu
   return { header, cells };
 }
 
-async function tempDir(): Promise<string> {
-  return await mkdtemp(join(tmpdir(), "fedicheck-writer-"));
-}
-
 async function readJson(path: string): Promise<RunResults> {
   return JSON.parse(await readFile(path, "utf8")) as RunResults;
 }
 
 describe("createResultsWriter", () => {
   it("writes a valid running file at once; after every add the run's results hold every cell", async () => {
-    const dir = join(await tempDir(), "run");
+    const dir = join(await tempDir("fedicheck-writer-"), "run");
     const { header, cells } = split(sampleResults({ checks: 12 }));
     const writer = createResultsWriter(dir, header);
     const first = await readJson(join(dir, RESULTS_FILE));
@@ -50,7 +46,7 @@ describe("createResultsWriter", () => {
   });
 
   it("rewrites results.json at growing intervals, so a long run stays linear", async () => {
-    const dir = await tempDir();
+    const dir = await tempDir("fedicheck-writer-");
     const { header, cells } = split(sampleResults({ checks: 40 }));
     const writer = createResultsWriter(dir, header);
     const sizes = new Set<number>();
@@ -67,7 +63,7 @@ describe("createResultsWriter", () => {
   });
 
   it("reads a crashed run back with the cells only cells.jsonl holds, up to a line cut short", async () => {
-    const dir = await tempDir();
+    const dir = await tempDir("fedicheck-writer-");
     const { header, cells } = split(sampleResults({ checks: 40 }));
     const writer = createResultsWriter(dir, header);
     for (const cell of cells.slice(0, 47)) await writer.add([cell]);
@@ -81,7 +77,7 @@ describe("createResultsWriter", () => {
   });
 
   it("finishes with a status, finishedAt and timing, then refuses more cells", async () => {
-    const dir = await tempDir();
+    const dir = await tempDir("fedicheck-writer-");
     const { header, cells } = split(sampleResults({ checks: 3 }));
     const writer = createResultsWriter(dir, header);
     await writer.add(cells);
@@ -98,7 +94,7 @@ describe("createResultsWriter", () => {
   });
 
   it("streams cells.jsonl in order, one cell per line", async () => {
-    const dir = await tempDir();
+    const dir = await tempDir("fedicheck-writer-");
     const { header, cells } = split(sampleResults({ checks: 6 }));
     const writer = createResultsWriter(dir, header);
     await Promise.all(cells.map((cell) => writer.add([cell])));
@@ -107,7 +103,7 @@ describe("createResultsWriter", () => {
   });
 
   it("keeps the file valid for a reader racing many overlapping adds", async () => {
-    const dir = await tempDir();
+    const dir = await tempDir("fedicheck-writer-");
     const { header, cells } = split(sampleResults({ checks: 42 }));
     const writer = createResultsWriter(dir, header);
     let done = false;
@@ -136,7 +132,7 @@ describe("createResultsWriter", () => {
   it("leaves a valid running file when the process is killed mid-run", async () => {
     const child = fileURLToPath(new URL("./testing/writer-child.ts", import.meta.url));
     for (const wantCells of [1, 40, 300]) {
-      const dir = await tempDir();
+      const dir = await tempDir("fedicheck-writer-");
       const proc = spawn(process.execPath, ["--import", "tsx", child, dir], {
         stdio: ["ignore", "ignore", "pipe"],
       });
@@ -175,7 +171,7 @@ describe("createResultsWriter", () => {
 
 describe("writeFileAtomic", () => {
   it("writes the very bytes serializeResults makes, from its pre-encoded cells (issue 8)", async () => {
-    const dir = await tempDir();
+    const dir = await tempDir("fedicheck-writer-");
     const { header, cells } = split(sampleResults({ checks: 9 }));
     const writer = createResultsWriter(dir, header);
     await writer.add(cells.slice(0, 1));
@@ -187,7 +183,7 @@ describe("writeFileAtomic", () => {
   });
 
   it("replaces the content and leaves no temporary file", async () => {
-    const dir = await tempDir();
+    const dir = await tempDir("fedicheck-writer-");
     const path = join(dir, "x.json");
     await writeFileAtomic(path, "one");
     await writeFileAtomic(path, "two", { durable: true });

@@ -12,6 +12,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { fedicheckCacheDir } from "./cache-dir.ts";
 import { REPO_ROOT } from "./repo.ts";
@@ -109,12 +110,15 @@ async function buildBundle(source: string, output: string): Promise<void> {
       { cause: error },
     );
   }
+  // This file is an input too: a change to how bundles are made makes them stale.
   const inputs = await Promise.all(
-    Object.keys(result.metafile!.inputs).map(async (input): Promise<[string, number, number]> => {
-      const path = resolve(REPO_ROOT, input);
-      const s = await stat(path);
-      return [path, s.size, s.mtimeMs];
-    }),
+    [...Object.keys(result.metafile!.inputs), fileURLToPath(import.meta.url)].map(
+      async (input): Promise<[string, number, number]> => {
+        const path = resolve(REPO_ROOT, input);
+        const s = await stat(path);
+        return [path, s.size, s.mtimeMs];
+      },
+    ),
   );
   const stamp: BundleStamp = { entry: source, inputs };
   await rename(temporary, output);

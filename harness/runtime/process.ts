@@ -286,7 +286,7 @@ export interface FedifyRefProcessOptions {
   /** Extra environment variables. */
   env?: Record<string, string>;
   /**
-   * RSA keys for the server's actors (base64 PKCS#8 DER), used before it generates any; each key
+   * RSA keys for the server's actors (key cache lines, see harness/protocol/key-pool.ts), used before it generates any; each key
    * must be given to one server only. Passed in a 0600 file, never on the command line. Default none.
    */
   rsaKeys?: string[];

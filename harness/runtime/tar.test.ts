@@ -1,14 +1,14 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buffer } from "node:stream/consumers";
 import { describe, expect, it } from "vitest";
+import { tempDir } from "../../tests/temp-dir.ts";
 import { tarStream } from "./tar.ts";
 
 describe("tarStream", () => {
   it("writes an archive GNU tar extracts with names, modes, links and contents intact", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "fc-tar-"));
+    const dir = await tempDir("fc-tar-");
     const source = join(dir, "source.bin");
     writeFileSync(source, Buffer.alloc(1500, 7));
     const longName = `deep/${"d".repeat(120)}/file.txt`;
@@ -36,7 +36,7 @@ describe("tarStream", () => {
   });
 
   it("refuses a file whose size changed since it was listed", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "fc-tar-"));
+    const dir = await tempDir("fc-tar-");
     const source = join(dir, "grown");
     writeFileSync(source, "12345");
     await expect(buffer(tarStream([{ type: "file", path: "x", source, size: 3 }]))).rejects.toThrow(

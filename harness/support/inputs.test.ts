@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
+import { tempDir } from "../../tests/temp-dir.ts";
 import { mediaAt } from "../peer/media.ts";
 import {
   allVariants,
@@ -206,8 +206,8 @@ describe("buildObject", () => {
 });
 
 describe("loadInputSet", () => {
-  it("lists every problem of a broken input set in one error", () => {
-    const dir = mkdtempSync(join(tmpdir(), "fc-inputs-"));
+  it("lists every problem of a broken input set in one error", async () => {
+    const dir = await tempDir("fc-inputs-");
     writeFileSync(
       join(dir, "manifest.json"),
       JSON.stringify({ version: "0.0.1", base: "base.json", groups: ["g.json", "h.json"] }),

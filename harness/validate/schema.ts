@@ -44,7 +44,7 @@ const Ajv04 = Ajv04Module.default;
 
 /**
  * A schema compiled for two uses: `check` answers valid/invalid as cheaply as possible, `full` lists
- * every error (run only on invalid values).
+ * every error (run only on invalid values, and compiled on first use).
  */
 export interface CompiledSchema {
   check: (value: unknown) => boolean;
@@ -90,13 +90,18 @@ function fastValidator(schema: SchemaObject): ValidateFunction {
  * the whole schema accepts.
  */
 function fastCheck(schema: SchemaObject, draft04: boolean): (value: unknown) => boolean {
-  const whole = instance(draft04, false).compile(schema);
   const keys = Object.keys(schema);
   const plain =
     !draft04 &&
     schema.type === "object" &&
     keys.every((k) => k === "type" || k === "properties" || k === "required");
-  if (!plain) return whole;
+  if (!plain) return instance(draft04, false).compile(schema);
+  // Only values that are not objects need the whole schema: compiled when one comes.
+  let compiledWhole: ValidateFunction | undefined;
+  const whole = (value: unknown) => {
+    compiledWhole ??= instance(draft04, false).compile(schema);
+    return compiledWhole(value);
+  };
   const properties = (schema.properties ?? {}) as Record<string, SchemaObject>;
   const byKey = new Map<string, ValidateFunction>();
   for (const [name, sub] of Object.entries(properties)) byKey.set(name, fastValidator(sub));
@@ -114,12 +119,20 @@ function fastCheck(schema: SchemaObject, draft04: boolean): (value: unknown) => 
 
 /** The compiled validators for a schema (compiled on first use, then cached for the process). */
 export function compile(schema: SchemaObject): CompiledSchema {
-  let validators = compiled.get(schema);
+  const validators = compiled.get(schema);
   if (validators) return validators;
   const draft04 = schema.$schema === "http://json-schema.org/draft-04/schema#";
-  validators = { check: fastCheck(schema, draft04), full: instance(draft04, true).compile(schema) };
-  compiled.set(schema, validators);
-  return validators;
+  // Compiling costs more than most runs spend validating; `full` is needed only once a value fails.
+  let full: ValidateFunction | undefined;
+  const made: CompiledSchema = {
+    check: fastCheck(schema, draft04),
+    get full() {
+      full ??= instance(draft04, true).compile(schema);
+      return full;
+    },
+  };
+  compiled.set(schema, made);
+  return made;
 }
 
 /** Compiles every schema the validator uses, so that the first document is not slower than the rest. */

@@ -3,17 +3,11 @@
  * JSON file with every figure. No thresholds: the machine running tests is shared, so the figures
  * are only checked for being there and being numbers.
  */
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { readdir, readFile } from "node:fs/promises";
+import { describe, expect, it } from "vitest";
 import { type BenchReport, runBench } from "../../bench/index.ts";
 import type { RunFigures } from "../../bench/run.ts";
-
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-});
+import { tempDir } from "../temp-dir.ts";
 
 /** Every number a run's figures must carry. */
 function expectRunFigures(f: RunFigures, label: string): void {
@@ -43,8 +37,7 @@ function expectRunFigures(f: RunFigures, label: string): void {
 
 describe("npm run bench (quick)", () => {
   it("writes every figure to reports/bench/<timestamp>.json", async () => {
-    const outDir = await mkdtemp(join(tmpdir(), "fedicheck-bench-smoke-"));
-    dirs.push(outDir);
+    const outDir = await tempDir("fedicheck-bench-smoke-");
     const { path, report } = await runBench({ quick: true, outDir, print: false });
     expect(await readdir(outDir)).toEqual([path.slice(outDir.length + 1)]);
     expect(path).toMatch(/\d{8}T\d{6}\.json$/);

@@ -3,11 +3,11 @@
  * summary.md and junit.xml tell a conformant peer from a broken one.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { validateResults } from "../../harness/report/results-schema.ts";
+import { tempDir } from "../temp-dir.ts";
 
 function fedicheck(args: string[]) {
   const result = spawnSync(process.execPath, ["bin/fedicheck.js", ...args], {
@@ -47,9 +47,9 @@ describe("fedicheck run", () => {
 
   it("passes a conformant peer and fails a broken one, with readable summary.md and junit.xml", {
     timeout: 300_000,
-  }, () => {
+  }, async () => {
     // 1. A conformant fedify-ref against the probe: exit 0.
-    const goodOut = mkdtempSync(join(tmpdir(), "fc-run-good-"));
+    const goodOut = await tempDir("fc-run-good-");
     const good = fedicheck([
       "run",
       "--suites",
@@ -63,7 +63,7 @@ describe("fedicheck run", () => {
     expect(good.code, good.stdout + good.stderr).toBe(0);
 
     // 2. The same with a peer that ignores Delete: exit 1, and the reports name DEL-01 on its pairs.
-    const badOut = mkdtempSync(join(tmpdir(), "fc-run-bad-"));
+    const badOut = await tempDir("fc-run-bad-");
     const bad = fedicheck([
       "run",
       ...[

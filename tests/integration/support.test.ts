@@ -6,9 +6,7 @@
  * change exactly the cells of the variants whose attachment `url` is an array. Prints the wall time of
  * the full support run against one receiver.
  */
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG } from "../../harness/core/config.ts";
 import type { RunResults } from "../../harness/core/model.ts";
@@ -22,6 +20,7 @@ import { buildSupportTables, diffSupportTables } from "../../harness/report/supp
 import { allVariants, buildObject, inputSet } from "../../harness/support/inputs.ts";
 import { validate } from "../../harness/validate/index.ts";
 import { outcomesOf, SUPPORT_CHECKS, scenarios, supportScenarios } from "../../suites/support.ts";
+import { tempDir } from "../temp-dir.ts";
 
 const RECEIVER = "recv";
 
@@ -165,7 +164,7 @@ describe("support tables against fedify-ref", { timeout: 900_000 }, () => {
     }
 
     // The reports: support.md lists exactly those changes; support.html highlights them.
-    const dir = mkdtempSync(join(tmpdir(), "fc-support-run-"));
+    const dir = await tempDir("fc-support-run-");
     const written = await writeReports(dir, broken.results, { baseline: conformant.results });
     const md = readFileSync(written.support!.markdown, "utf8");
     expect(md.split("(was ").length - 1).toBe(expected.length);
