@@ -5,19 +5,16 @@
  * measures what `fedicheck run` does. Run one directly: `node bin/run-ts.js bench/run.ts`.
  * @module
  */
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { availableParallelism } from "node:os";
+import { mkdtemp, rm } from "node:fs/promises";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { type RunConfig, resolveConfig } from "../harness/core/config.ts";
 import type { RunResults, Verdict } from "../harness/core/model.ts";
 import { runSession } from "../harness/core/session.ts";
 import { createKeyPool, defaultKeyCacheFile, useProbeKeyPool } from "../harness/protocol/key-pool.ts";
 import { CHECKS } from "../suites/catalogue.ts";
 import { ALL_SCENARIOS, DEFAULT_SUITES } from "../suites/index.ts";
-
-/** Where each measured run writes its reports (removed after the run). */
-const RUNS_DIR = fileURLToPath(new URL("../reports/bench/runs/", import.meta.url));
 
 /** Where one run's time went (all ms unless named otherwise). */
 export interface RunFigures {
@@ -96,14 +93,10 @@ export function figuresOf(results: RunResults, targets: number): RunFigures {
   };
 }
 
-/** Runs one session as `fedicheck run` would (reports in a folder of their own) and returns its figures. */
+/** Runs one session as `fedicheck run` would (reports in a temp folder) and returns its figures. */
 export async function benchRun(options: BenchRunOptions = {}): Promise<RunFigures> {
   const n = options.targets ?? 2;
-  // Under the repository's reports folder, where `fedicheck run` writes, not the system temp folder:
-  // on our machines creating a file in /tmp costs ~0.6 ms of CPU against ~0.02 ms there, which
-  // charged the harness for a cost the real command does not have (~870 Allure files per run).
-  await mkdir(RUNS_DIR, { recursive: true });
-  const outDir = await mkdtemp(join(RUNS_DIR, "run-"));
+  const outDir = await mkdtemp(join(tmpdir(), "fedicheck-bench-"));
   // A fresh pool reads the key cache from its start, as a new `fedicheck run` process would; the
   // process-wide pool would hand out every key once and leave later runs of the bench without.
   const previousPool = useProbeKeyPool(createKeyPool({ cacheFile: defaultKeyCacheFile() }));
