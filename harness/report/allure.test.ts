@@ -141,6 +141,14 @@ describe("allure-results", () => {
     expect(payload.attachments.map((a) => a.type)).toEqual(["application/json", "application/json"]);
   });
 
+  it("writes evidence shared by several results once, named by its content", async () => {
+    const written = await readResultsDir(resultsDir);
+    const referenced = written.flatMap((r) => r.steps.flatMap((s) => s.attachments.map((a) => a.source)));
+    const onDisk = (await readdir(resultsDir)).filter((f) => f.includes("-attachment."));
+    expect(new Set(referenced)).toEqual(new Set(onDisk));
+    expect(referenced.length, "the sample shares evidence between results").toBeGreaterThan(onDisk.length);
+  });
+
   it("writes environment.properties with every target and categories.json", async () => {
     const env = await readFile(join(resultsDir, "environment.properties"), "utf8");
     for (const t of results.targets) expect(env).toContain(`target.${t.id}=${t.implementation} ${t.version}`);

@@ -10,6 +10,7 @@
  * @module
  */
 import { execFile, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { cp, mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -255,7 +256,11 @@ export function buildTestResult(
     ext: string,
     content: Buffer | { from: string },
   ): Attachment => {
-    const source = `${stableUuid(`${uuid}\n${attachments.length}`)}-attachment.${ext}`;
+    // Named by content: evidence shared by the checks of a cell (a fifth of it) is written once.
+    const identity = Buffer.isBuffer(content)
+      ? `content\n${createHash("sha256").update(content).digest("hex")}`
+      : `file\n${content.from}`;
+    const source = `${stableUuid(identity)}-attachment.${ext}`;
     attachments.push(Buffer.isBuffer(content) ? { source, content } : { source, from: content.from });
     return { name, type, source };
   };
@@ -468,6 +473,8 @@ export function createAllureWriter(dir: string, options: AllureWriterOptions = {
   let tests = 0;
   let lastHeader: AllureRunHeader | undefined;
   let runFilesWritten = false;
+  /** Attachments already in the directory (they are named by content). */
+  const written = new Set<string>();
 
   const prepare = () =>
     (prepared ??= (async () => {
@@ -502,8 +509,10 @@ export function createAllureWriter(dir: string, options: AllureWriterOptions = {
         // Attachments first: a result file never points at a file that is not there yet. They are
         // written in place: until its result file names it, a half-written one is never read.
         for (const a of attachments) {
+          if (written.has(a.source)) continue;
           if (a.content !== undefined) writeFileSync(join(dir, a.source), a.content);
           else copyFileSync(a.from!, join(dir, a.source));
+          written.add(a.source);
         }
         placeFile(join(dir, `${result.uuid}-result.json`), JSON.stringify(result));
       }
