@@ -14,12 +14,12 @@
  */
 import { createHash, X509Certificate } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { isIP } from "node:net";
-import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { checkServerIdentity, connect } from "node:tls";
 import type { BrowserContext } from "playwright-core";
+import { makeTempDir } from "../runtime/temp-dirs.ts";
 import type { CellResult, Evidence } from "./model.ts";
 
 /** Where Debian's Chromium is; `FEDICHECK_CHROMIUM` overrides it. */
@@ -252,7 +252,7 @@ export function createScreenshotter(options: ScreenshotterOptions): Screenshotte
     }
     // A fresh profile whose one preference turns network prediction off: without it Chromium opens
     // speculative connections (e.g. for an iframe's document) that no route sees.
-    const profile = await mkdtemp(join(tmpdir(), "fedicheck-chromium-"));
+    const profile = await makeTempDir("fedicheck-chromium-");
     await mkdir(join(profile, "Default"));
     await writeFile(
       join(profile, "Default", "Preferences"),

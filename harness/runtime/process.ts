@@ -6,11 +6,11 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bundleScript } from "./bundle.ts";
+import { makeTempDir } from "./temp-dirs.ts";
 
 /** The repository root (this file is harness/runtime/process.ts). */
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -321,7 +321,7 @@ export async function startFedifyRefProcess(options: FedifyRefProcessOptions): P
   // The token goes through the environment: command lines are visible to every local user.
   const env: Record<string, string> = { ...options.env, FEDIFY_REF_CONTROL_TOKEN: token };
   let dir: string | undefined;
-  if (options.https || options.rsaKeys?.length) dir = await mkdtemp(join(tmpdir(), "fedicheck-fedify-ref-"));
+  if (options.https || options.rsaKeys?.length) dir = await makeTempDir("fedicheck-fedify-ref-");
   if (options.rsaKeys?.length && dir !== undefined) {
     const file = join(dir, "rsa-keys");
     await writeFile(file, `${options.rsaKeys.join("\n")}\n`, { mode: 0o600 });
