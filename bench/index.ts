@@ -5,7 +5,8 @@
  * 2. HTTP signatures per second, per scheme (bench/signatures.ts);
  * 3. the full default run (probe + two fedify-ref processes, the default suites, as `fedicheck run`
  *    does it): wall time split into waiting on targets and the harness's own work (its CPU time),
- *    and per-cell sums; then the same run without browser screenshots, to show what they cost;
+ *    and per-cell sums; then, warm, the same run again, without browser screenshots and without Allure
+ *    output, to show what each costs, with the CPU one file creation costs (it swings on our machines);
  * 4. the scaling series: the scaling subset with 2, 4, 8 and 16 fedify-ref targets, wall time and
  *    its ratio to n = 2 next to the pairs' ratio (which grows as n²). Screenshots are off there:
  *    the series measures the scheduling of federation work, not the browser.
@@ -21,8 +22,16 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { RunConfig } from "../harness/core/config.ts";
 import { defaultKeyCacheFile, fillKeyCache } from "../harness/protocol/key-pool.ts";
-import { benchRun, benchScaling, type RunFigures, SCALING_CHECKS, type ScalingPoint } from "./run.ts";
+import {
+  benchRun,
+  benchScaling,
+  fileCreationCpuMs,
+  type RunFigures,
+  SCALING_CHECKS,
+  type ScalingPoint,
+} from "./run.ts";
 import { benchSignatures } from "./signatures.ts";
 import { benchValidate } from "./validate.ts";
 
@@ -34,13 +43,25 @@ export interface BenchReport {
   startedAt: string;
   finishedAt: string;
   quick: boolean;
-  machine: { node: string; platform: string; cpus: number; loadAverageAtStart: number[] };
+  machine: {
+    node: string;
+    platform: string;
+    cpus: number;
+    loadAverageAtStart: number[];
+    /** CPU ms to create one small file, before the default runs and after them ({@link fileCreationCpuMs}). */
+    fileCreationCpuMs: { before: number; after: number };
+  };
   keyCache: { file: string | null; keysWanted: number; generatedForWarmUp: number; warmUpMs: number };
   validator: Record<string, number>;
   signatures: Record<string, number>;
+  /** The first default run in the process, as close as the bench gets to a fresh `fedicheck run`. */
   defaultRun: RunFigures & { suites: string };
+  /** The same run again, warm: the baseline of the two variants below. */
+  defaultRunWarm: RunFigures & { suites: string };
   /** The same run with `screenshots: "off"`. */
   defaultRunWithoutScreenshots: RunFigures & { suites: string };
+  /** The same run with `allure: false` (no allure-results: ~800 files fewer). */
+  defaultRunWithoutAllure: RunFigures & { suites: string };
   scaling: {
     checks: string[];
     points: ScalingPoint[];
@@ -97,20 +118,27 @@ export async function runBench(
   const signatures = await benchSignatures({ durationMs: quick ? 200 : 1000 });
 
   log(`\n== default run (${defaultSuites ? defaultSuites.join(", ") : "every suite"}; probe + 2 fedify-ref)`);
-  const defaultRun = {
-    ...(await benchRun(defaultSuites ? { suites: defaultSuites } : {})),
-    suites: defaultSuites ? defaultSuites.join(",") : "all",
+  const suites = defaultSuites ? defaultSuites.join(",") : "all";
+  const runDefault = async (label: string, config: Partial<RunConfig> = {}) => {
+    const figures = {
+      ...(await benchRun({ ...(defaultSuites ? { suites: defaultSuites } : {}), config })),
+      suites,
+    };
+    log(`   ${label}: ${runLine(figures)}`);
+    return figures;
   };
-  log(runLine(defaultRun));
-  log("   the same without browser screenshots:");
-  const defaultRunWithoutScreenshots = {
-    ...(await benchRun({
-      ...(defaultSuites ? { suites: defaultSuites } : {}),
-      config: { screenshots: "off" },
-    })),
-    suites: defaultRun.suites,
-  };
-  log(runLine(defaultRunWithoutScreenshots));
+  const fileCreationBefore = await fileCreationCpuMs();
+  log(`   creating a file costs ${fileCreationBefore} ms of CPU just now`);
+  const defaultRun = await runDefault("first run in this process");
+  // The first session also pays for compiling the harness's code (V8's JIT, on threads of its own):
+  // the variants are compared against a second run of the same, not against the first.
+  const defaultRunWarm = await runDefault("again");
+  const defaultRunWithoutScreenshots = await runDefault("without browser screenshots", {
+    screenshots: "off",
+  });
+  const defaultRunWithoutAllure = await runDefault("without Allure output", { allure: false });
+  const fileCreation = { before: fileCreationBefore, after: await fileCreationCpuMs() };
+  log(`   creating a file costs ${fileCreation.after} ms of CPU just now`);
 
   log(`\n== scaling: ${SCALING_CHECKS.join(", ")} on every pair, ${sizes.join(", ")} fedify-ref targets`);
   const points = await benchScaling({
@@ -130,12 +158,20 @@ export async function runBench(
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     quick,
-    machine: { node: process.version, platform: process.platform, cpus: cpus().length, loadAverageAtStart },
+    machine: {
+      node: process.version,
+      platform: process.platform,
+      cpus: cpus().length,
+      loadAverageAtStart,
+      fileCreationCpuMs: fileCreation,
+    },
     keyCache,
     validator,
     signatures,
     defaultRun,
+    defaultRunWarm,
     defaultRunWithoutScreenshots,
+    defaultRunWithoutAllure,
     scaling: {
       checks: SCALING_CHECKS,
       points,
@@ -164,26 +200,37 @@ function runLine(f: RunFigures): string {
 
 function printTable(report: BenchReport): void {
   const d = report.defaultRun;
+  const pct = (share: number) => `${(100 * share).toFixed(1)}%`;
+  const variants: Array<[string, RunFigures]> = [
+    ["default run again (warm)", report.defaultRunWarm],
+    ["  without screenshots", report.defaultRunWithoutScreenshots],
+    ["  without Allure output", report.defaultRunWithoutAllure],
+  ];
   console.log("\n== summary");
-  console.table({
-    "validate() docs/s": { value: report.validator.validatePerSec },
-    "validate / jsonld.expand": { value: report.validator.pipelineToExpandRatio },
-    ...Object.fromEntries(Object.entries(report.signatures).map(([k, v]) => [k, { value: v }])),
-    "default run: wall": { value: s(d.wallMs) },
-    "  waiting on targets (wall − harness CPU)": { value: s(d.waitingOnTargetsMs) },
-    "  harness work (harness CPU)": { value: s(d.harnessCpuMs) },
-    "  harness share of wall": { value: `${(100 * d.harnessShare).toFixed(1)}%` },
-    "  targets' CPU": { value: s(d.targetCpuMs) },
-    "  harness share of the run's CPU": { value: `${(100 * d.harnessShareOfCpu).toFixed(1)}%` },
-    "  machine busy (all CPU / wall · cores)": { value: `${(100 * d.machineBusy).toFixed(0)}%` },
-    "  cells: waiting / target calls / harness (summed)": {
+  console.table([
+    { measure: "validate() docs/s", value: report.validator.validatePerSec },
+    { measure: "validate / jsonld.expand", value: report.validator.pipelineToExpandRatio },
+    ...Object.entries(report.signatures).map(([measure, value]) => ({ measure, value })),
+    { measure: "default run: wall", value: s(d.wallMs) },
+    { measure: "  waiting on targets (wall − harness CPU)", value: s(d.waitingOnTargetsMs) },
+    { measure: "  harness work (harness CPU)", value: s(d.harnessCpuMs) },
+    { measure: "  harness share of wall", value: pct(d.harnessShare) },
+    { measure: "  targets' CPU", value: s(d.targetCpuMs) },
+    { measure: "  harness share of the run's CPU", value: pct(d.harnessShareOfCpu) },
+    { measure: "  machine busy (all CPU / wall · cores)", value: `${(100 * d.machineBusy).toFixed(0)}%` },
+    {
+      measure: "  cells: waiting / target calls / harness (summed)",
       value: `${s(d.perCell.waitingMs)} / ${s(d.perCell.targetCallMs)} / ${s(d.perCell.harnessMs)}`,
     },
-    "default run without screenshots: wall": { value: s(report.defaultRunWithoutScreenshots.wallMs) },
-    "  harness share of wall ": {
-      value: `${(100 * report.defaultRunWithoutScreenshots.harnessShare).toFixed(1)}%`,
+    ...variants.map(([measure, f]) => ({
+      measure: `${measure}: wall, harness CPU (share of wall)`,
+      value: `${s(f.wallMs)}, ${s(f.harnessCpuMs)} (${pct(f.harnessShare)})`,
+    })),
+    {
+      measure: "CPU to create a file, before / after (ms)",
+      value: `${report.machine.fileCreationCpuMs.before} / ${report.machine.fileCreationCpuMs.after}`,
     },
-  });
+  ]);
   console.table(
     report.scaling.points.map((p) => ({
       targets: p.targets,

@@ -5,6 +5,7 @@
  * measures what `fedicheck run` does. Run one directly: `node bin/run-ts.js bench/run.ts`.
  * @module
  */
+import { writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -176,6 +177,24 @@ export async function benchScaling(options: BenchScalingOptions = {}): Promise<S
     options.onPoint?.(point);
   }
   return points;
+}
+
+/**
+ * CPU time (ms) this process spends creating one small file in the system temp dir, averaged over
+ * `count` files. On our virtual machines it swings between ~0.03 and ~0.7 ms from one minute to the
+ * next, whatever the directory or the load; a default run creates ~800 files (Allure's), so the
+ * bench reports it beside the run figures it sways.
+ */
+export async function fileCreationCpuMs(count = 400): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), "fedicheck-bench-files-"));
+  try {
+    const before = process.cpuUsage();
+    for (let i = 0; i < count; i++) writeFileSync(join(dir, `${i}.json`), "{}");
+    const used = process.cpuUsage(before);
+    return round((used.user + used.system) / 1000 / count, 3);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 function round(value: number, digits: number): number {

@@ -10,6 +10,7 @@ import type { Scenario, ScenarioContext } from "../harness/core/scenario.ts";
 import type { PostView } from "../harness/drivers/driver.ts";
 import { DeliveryError } from "../harness/peer/probe.ts";
 import type { DeliveryResult, Misbehaviour, ProbeActor } from "../harness/peer/types.ts";
+import { jsonDepth } from "../harness/protocol/as2.ts";
 import {
   craftActivity,
   craftNote,
@@ -35,19 +36,6 @@ export const OVERSIZED_BYTES = 4 * 1024 * 1024;
 export const NESTING_DEPTHS: readonly number[] = [10_000, 1_000];
 /** Deepest nesting a held copy may carry (SEC-04); a normal post's API answer nests a dozen levels. */
 export const MAX_KEPT_DEPTH = 100;
-
-/** How deeply a JSON value nests arrays and objects (a scalar is 0), without recursion. */
-export function jsonDepth(value: unknown): number {
-  let deepest = 0;
-  const stack: Array<[unknown, number]> = [[value, 0]];
-  while (stack.length > 0) {
-    const [current, depth] = stack.pop()!;
-    if (typeof current !== "object" || current === null) continue;
-    deepest = Math.max(deepest, depth + 1);
-    for (const child of Object.values(current)) stack.push([child, depth + 1]);
-  }
-  return deepest;
-}
 
 /** Roles of a crafted-delivery scenario: the receiver follows probe actor A (the cell's sender). */
 async function probeFollowed(ctx: ScenarioContext) {

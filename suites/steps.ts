@@ -17,7 +17,7 @@ import {
   UnsupportedError,
 } from "../harness/drivers/driver.ts";
 import type { Addressing, DeliveryResult, InboxEntry, ProbeActor } from "../harness/peer/types.ts";
-import { asArray, idOf, idsOf, isObject, originOf, typeOf } from "../harness/protocol/as2.ts";
+import { asArray, idOf, idsOf, isObject, jsonDepth, originOf, typeOf } from "../harness/protocol/as2.ts";
 import type { HttpResponse } from "../harness/protocol/types.ts";
 
 /** A JSON object as it crosses the wire. */
@@ -408,16 +408,25 @@ export function fetchEvidence(
 /** Pretty-prints JSON text and caps the size kept in evidence. */
 function prettyBody(text: string): string {
   let out = text;
-  // Only what may be JSON is parsed: a thrown SyntaxError per HTML page or image cost real time.
-  if (/^\s*[[{]/.test(text)) {
+  // Only what may be JSON is parsed: a thrown SyntaxError per HTML page or image cost real time. A
+  // body past the evidence limit is kept as sent: re-indenting SEC-03's 4 MiB of padding cost ~40 ms
+  // per delivery, and its first bytes as sent are the better evidence anyway.
+  if (text.length <= EVIDENCE_BODY_LIMIT && /^\s*[[{]/.test(text)) {
     try {
-      out = JSON.stringify(JSON.parse(text), null, 2);
+      const parsed: unknown = JSON.parse(text);
+      // Indenting grows with depth squared: SEC-04's 10 000 levels would become ~100 MB to cut.
+      if (jsonDepth(parsed, MAX_INDENTED_DEPTH) <= MAX_INDENTED_DEPTH) out = JSON.stringify(parsed, null, 2);
     } catch {
       // Not JSON after all: keep as is.
     }
   }
-  return out.length > 65_536 ? `${out.slice(0, 65_536)}…` : out;
+  return out.length > EVIDENCE_BODY_LIMIT ? `${out.slice(0, EVIDENCE_BODY_LIMIT)}…` : out;
 }
+
+/** Characters of a body kept in evidence. */
+const EVIDENCE_BODY_LIMIT = 65_536;
+/** Deepest JSON body re-indented in evidence; deeper ones are kept as sent. */
+const MAX_INDENTED_DEPTH = 64;
 
 /**
  * GET an AS2 document as a federating server would: unsigned first, then signed by a fresh probe

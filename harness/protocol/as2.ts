@@ -61,3 +61,22 @@ export function originOf(url: string | undefined): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * How deeply a JSON value nests arrays and objects (a scalar is 0), without recursion, so documents
+ * thousands of levels deep (SEC-04) are measured safely. Stops counting once past `limit` (default: no
+ * limit), returning a depth above it.
+ */
+export function jsonDepth(value: unknown, limit = Number.POSITIVE_INFINITY): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!;
+    if (typeof current !== "object" || current === null) continue;
+    const level = depth + 1;
+    if (level > deepest) deepest = level;
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(current)) stack.push([child, level]);
+  }
+  return deepest;
+}

@@ -54,9 +54,14 @@ describe("npm run bench (quick)", () => {
     for (const scheme of ["draft-cavage-12", "rfc9421"])
       for (const op of ["sign/s", "verify/s"])
         expect(onDisk.signatures[`${scheme} ${op}`], `${scheme} ${op}`).toBeGreaterThan(0);
-    // The default run, and without screenshots.
+    // The default run, without screenshots, and without Allure output (which writes no results there).
     expectRunFigures(onDisk.defaultRun, "defaultRun");
+    expectRunFigures(onDisk.defaultRunWarm, "defaultRunWarm");
     expectRunFigures(onDisk.defaultRunWithoutScreenshots, "defaultRunWithoutScreenshots");
+    expectRunFigures(onDisk.defaultRunWithoutAllure, "defaultRunWithoutAllure");
+    expect(onDisk.defaultRunWithoutAllure.checkResults).toBe(onDisk.defaultRun.checkResults);
+    for (const when of ["before", "after"] as const)
+      expect(onDisk.machine.fileCreationCpuMs[when], `fileCreationCpuMs.${when}`).toBeGreaterThanOrEqual(0);
     // The scaling series: the quick version measures 2 and 4 targets.
     expect(onDisk.scaling.points.map((p) => p.targets)).toEqual([2, 4]);
     for (const point of onDisk.scaling.points) {
