@@ -65,7 +65,8 @@ export function originOf(url: string | undefined): string | undefined {
 /**
  * How deeply a JSON value nests arrays and objects (a scalar is 0), without recursion, so documents
  * thousands of levels deep (SEC-04) are measured safely. Stops counting once past `limit` (default: no
- * limit), returning a depth above it.
+ * limit), returning a depth above it. fedify-ref has its own copy: the reference server imports nothing
+ * from the harness (fixtures/fedify-ref/as2.ts says why).
  */
 export function jsonDepth(value: unknown, limit = Number.POSITIVE_INFINITY): number {
   let deepest = 0;
