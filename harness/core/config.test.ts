@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseTargetSpec } from "./config.ts";
+import { ConfigError, parseTargetSpec, type RunConfig, resolveConfig } from "./config.ts";
 
 describe("parseTargetSpec", () => {
   it("reads defects and the authorized-fetch flag", () => {
@@ -15,5 +15,15 @@ describe("parseTargetSpec", () => {
   it("names the options it knows when given another", () => {
     expect(() => parseTargetSpec("a=fedify-ref,secure=1")).toThrow(ConfigError);
     expect(() => parseTargetSpec("a=fedify-ref,secure=1")).toThrow(/authorized-fetch/);
+  });
+});
+
+describe("resolveConfig", () => {
+  it("refuses a screenshots value it does not know, naming the ones it does", () => {
+    // A config file's `"screenshots": false` once turned screenshots on (it is not "off").
+    const bad = { screenshots: false } as unknown as Partial<RunConfig>;
+    expect(() => resolveConfig(bad)).toThrow(ConfigError);
+    expect(() => resolveConfig(bad)).toThrow(/failed, all, off, got false/);
+    expect(resolveConfig({ screenshots: "off" }).screenshots).toBe("off");
   });
 });

@@ -162,6 +162,9 @@ export async function loadConfigFile(path: string): Promise<Partial<RunConfig>> 
   }
 }
 
+/** The values of {@link RunConfig.screenshots}. */
+const SCREENSHOT_MODES: ReadonlyArray<RunConfig["screenshots"]> = ["failed", "all", "off"];
+
 /** Merges layers over the defaults and checks the result; throws ConfigError saying what to fix. */
 export function resolveConfig(...layers: Array<Partial<RunConfig>>): RunConfig {
   const config: RunConfig = { ...DEFAULT_CONFIG };
@@ -183,6 +186,11 @@ export function resolveConfig(...layers: Array<Partial<RunConfig>>): RunConfig {
   }
   if (config.runtime !== "process" && config.runtime !== "container") {
     throw new ConfigError(`runtime must be process or container, got '${String(config.runtime)}'`);
+  }
+  if (!SCREENSHOT_MODES.includes(config.screenshots)) {
+    throw new ConfigError(
+      `screenshots must be one of ${SCREENSHOT_MODES.join(", ")}, got ${JSON.stringify(config.screenshots)} ("off" turns them off)`,
+    );
   }
   if (!Number.isInteger(config.concurrency) || config.concurrency < 1) {
     throw new ConfigError(`concurrency must be a whole number ≥ 1, got ${config.concurrency}`);

@@ -447,10 +447,11 @@ let tmpCounter = 0;
  * Writes `content` (or a copy of the file `from`) to `path` via a temporary file and a rename.
  *
  * Synchronously, like every file the writer makes, on purpose: on our machines (ext4 on a virtual
- * disk) creating a file costs 0.5–1 ms of kernel CPU, and through the promise API, with cells
- * finishing together, the same files cost about twice that (thread handoffs, threads contending for
- * one directory). Allure's ~870 files were ~40% of the harness's CPU in a default run (issue 8);
- * written in turn they cost about half, for a pause of about a millisecond per file.
+ * disk) creating a file costs 0.03–0.8 ms of kernel CPU, swinging within minutes, and through the
+ * promise API, with cells finishing together, the same files cost about twice that (thread handoffs,
+ * threads contending for one directory). Allure's ~870 files were ~40% of the harness's CPU in a
+ * default run at the dear end (issue 8); written in turn they cost about half, for a pause of up to
+ * a millisecond per file.
  */
 function placeFile(path: string, content: string | Buffer | { from: string }): void {
   // A dot name: Allure ignores it should a crash leave it behind.
