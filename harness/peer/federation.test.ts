@@ -433,3 +433,25 @@ describe.each(["http", "https"] as const)("two probes federating over %s", (mode
     });
   });
 });
+
+describe("actor documents fetched during a follow", () => {
+  it("each probe GETs the other's actor once: key lookups and deliveries share the document", async () => {
+    const fetched: Record<string, string[]> = { A: [], B: [] };
+    const A = await startProbe({ onFetch: (r) => fetched.A!.push(r.url) });
+    const B = await startProbe({ onFetch: (r) => fetched.B!.push(r.url) });
+    try {
+      const followee = await A.createActor("followee");
+      const follower = await B.createActor("follower");
+      // 1. B delivers the Follow (resolving A's actor), A verifies it (B's key) and answers Accept.
+      await B.follow(follower, followee.id);
+      // 2. Wait until B has verified the Accept, signed with a key A's actor lists.
+      const accept = await B.inbox.waitFor((e) => e.activity?.type === "Accept");
+      expect(accept.signature).toMatchObject({ ok: true });
+      // 3. Each side fetched the other's actor document exactly once.
+      expect(fetched.B).toEqual([followee.id]);
+      expect(fetched.A).toEqual([follower.id]);
+    } finally {
+      await Promise.all([A.close(), B.close()]);
+    }
+  });
+});

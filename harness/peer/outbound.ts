@@ -43,6 +43,13 @@ export interface Outbound {
   /** Fetches and caches a remote actor document; null when it cannot be had. */
   resolveActor(actorId: string): Promise<Json | null>;
   /**
+   * Caches an actor document the probe fetched for another reason (a signature's key), so that
+   * answering that actor (an Accept, a reply) needs no second GET of it.
+   */
+  rememberActor(document: Json): void;
+  /** The document of actor `actorId` if the probe fetched it within `maxAgeMs` (default 60 s). */
+  recentActor(actorId: string, maxAgeMs?: number): Json | undefined;
+  /**
    * Hosts the activity (without bto/bcc), adds it to the sender's outbox, and delivers it to everyone
    * it addresses plus `extra` recipients. Rejects with {@link DeliveryError} if any delivery failed.
    */
@@ -54,7 +61,7 @@ const KNOCK_AGAIN = new Set([400, 401, 403]);
 /** Creates the probe's outgoing side. */
 export function createOutbound(ctx: OutboundContext): Outbound {
   const { client, state, signing } = ctx;
-  const remoteActors = new Map<string, Json>();
+  const remoteActors = new Map<string, { document: Json; fetchedAt: number }>();
 
   async function get(url: string, accept: string, as?: LocalActor): Promise<HttpResponse> {
     const headers: Record<string, string> = { accept };
@@ -76,7 +83,7 @@ export function createOutbound(ctx: OutboundContext): Outbound {
       if (entry.actor.id === actorId) return localActorDocument(entry, ctx.origin);
     }
     const cached = remoteActors.get(actorId);
-    if (cached) return cached;
+    if (cached) return cached.document;
     try {
       let response = await get(actorId, AS2_ACCEPT);
       // Authorized-fetch targets answer unsigned GETs with 401: ask again, signed as the instance actor.
@@ -86,7 +93,7 @@ export function createOutbound(ctx: OutboundContext): Outbound {
       if (response.status !== 200) return null;
       const document = response.json();
       if (!isObject(document)) return null;
-      remoteActors.set(actorId, document);
+      remoteActors.set(actorId, { document, fetchedAt: Date.now() });
       return document;
     } catch {
       return null;
@@ -155,5 +162,17 @@ export function createOutbound(ctx: OutboundContext): Outbound {
     return activity;
   }
 
-  return { get, resolveActor, send };
+  function rememberActor(document: Json): void {
+    const id = idOf(document);
+    if (id !== undefined && !remoteActors.has(id)) remoteActors.set(id, { document, fetchedAt: Date.now() });
+  }
+
+  function recentActor(actorId: string, maxAgeMs = 60_000): Json | undefined {
+    const cached = remoteActors.get(actorId);
+    if (cached === undefined || Date.now() - cached.fetchedAt > maxAgeMs) return undefined;
+    // Only what GET actorId itself answered: the key resolver checks the id against the URL it asked.
+    return idOf(cached.document) === actorId ? cached.document : undefined;
+  }
+
+  return { get, resolveActor, rememberActor, recentActor, send };
 }

@@ -200,7 +200,13 @@ export async function startProbe(options: ProbeOptions = {}): Promise<Probe> {
     state,
     log,
     actors,
-    resolver: createKeyResolver(client, { signer: instanceActor.key }),
+    // One GET per remote actor where one does: a follower's key fetch brings the actor document the
+    // Accept is delivered with, and an actor just delivered to signs its answer with a key it lists.
+    resolver: createKeyResolver(client, {
+      signer: instanceActor.key,
+      onActor: outbound.rememberActor,
+      recentDocument: (url) => outbound.recentActor(url),
+    }),
     requireSignatures: options.requireSignatures ?? true,
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
     skewSeconds: options.skewSeconds ?? 3600,

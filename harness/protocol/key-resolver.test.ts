@@ -173,4 +173,37 @@ describe("createKeyResolver", () => {
     expect(key?.ownerActorId).toBe(ACTOR);
     expect(requests.at(-1)?.init?.headers?.signature).toContain('keyId="https://a.test/actor#main-key"');
   });
+
+  it("uses a recent document that lists the key instead of a GET, but not on refresh", async () => {
+    const { client, requests } = fakeClient({ [ACTOR]: actor() });
+    const resolver = createKeyResolver(client, {
+      recentDocument: (url) => (url === ACTOR ? actor() : undefined),
+    });
+    const key = await resolver.resolve(KEY_ID);
+    expect(key?.publicKey.equals(rsa.publicKey)).toBe(true);
+    expect(requests).toEqual([]);
+    await resolver.resolve(KEY_ID, { refresh: true });
+    expect(requests.map((r) => r.url)).toEqual([ACTOR]);
+  });
+
+  it("fetches when the recent document does not list the key (a rotated key id)", async () => {
+    const rotated = `${ACTOR}#key-2`;
+    const current = actor({
+      publicKey: publicKeyBlock({ keyId: rotated, ownerId: ACTOR, publicKeyPem: ed.publicKeyPem }),
+    });
+    const { client, requests } = fakeClient({ [ACTOR]: current });
+    const key = await createKeyResolver(client, { recentDocument: () => actor() }).resolve(rotated);
+    expect(key?.publicKey.equals(ed.publicKey)).toBe(true);
+    expect(requests.map((r) => r.url)).toEqual([ACTOR]);
+  });
+
+  it("hands the actor documents it vouched for to onActor, and not one on another origin", async () => {
+    const seen: unknown[] = [];
+    const { client } = fakeClient({ [ACTOR]: actor() });
+    await createKeyResolver(client, { onActor: (doc) => seen.push(doc.id) }).resolve(KEY_ID);
+    expect(seen).toEqual([ACTOR]);
+    const elsewhere = fakeClient({ [ACTOR]: actor({ id: "https://evil.test/users/bob" }) });
+    await createKeyResolver(elsewhere.client, { onActor: (doc) => seen.push(doc.id) }).resolve(KEY_ID);
+    expect(seen).toEqual([ACTOR]);
+  });
 });

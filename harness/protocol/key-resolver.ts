@@ -17,6 +17,16 @@ export interface KeyResolverOptions {
   now?: () => number;
   /** When a GET answers 401/403 (authorized fetch), retry it signed with this key. Default: none. */
   signer?: SigningKey;
+  /**
+   * Told of every actor document a lookup fetched from the actor's own id and vouched for, so that
+   * its owner can reuse it instead of fetching the actor again. Default: none.
+   */
+  onActor?: (actor: Record<string, unknown>) => void;
+  /**
+   * A document of `url` that the owner fetched moments ago (an actor it delivered to), used instead
+   * of a GET unless the lookup asks for a refresh. Default: none (always GET).
+   */
+  recentDocument?: (url: string) => Record<string, unknown> | undefined;
 }
 
 /** A {@link KeyResolver} with a cache, that also says why a lookup failed. */
@@ -119,8 +129,12 @@ export function createKeyResolver(client: HttpClient, options: KeyResolverOption
     return { doc, url: response.url };
   }
 
-  async function load(keyId: string): Promise<ResolvedKey> {
-    const fetched = await fetchJson(stripFragment(keyId));
+  async function load(keyId: string, refresh: boolean): Promise<ResolvedKey> {
+    const url = stripFragment(keyId);
+    // A recent document serves only if it lists the key: a new key id means the actor changed.
+    const recent = refresh ? undefined : options.recentDocument?.(url);
+    const fetched =
+      recent !== undefined && findListing(recent, keyId) ? { doc: recent, url } : await fetchJson(url);
     const doc = fetched.doc;
     const listing = findListing(doc, keyId);
     if (listing) {
@@ -134,6 +148,7 @@ export function createKeyResolver(client: HttpClient, options: KeyResolverOption
       if (!sameOrigin(actorId, fetched.url)) {
         throw new KeyLookupError(`${fetched.url} serves an actor whose id ${actorId} is on another origin`);
       }
+      if (actorId === fetched.url) options.onActor?.(doc);
       const resolved: ResolvedKey = { keyId, publicKey: material, ownerActorId: actorId };
       const claimed = listing.entry?.owner ?? listing.entry?.controller;
       if (typeof claimed === "string") resolved.claimedOwner = claimed;
@@ -152,6 +167,7 @@ export function createKeyResolver(client: HttpClient, options: KeyResolverOption
       const actor = await fetchJson(owner);
       if (actor.doc.id === owner && sameOrigin(owner, actor.url) && findListing(actor.doc, keyId)) {
         ownerActorId = owner;
+        if (actor.url === owner) options.onActor?.(actor.doc);
       }
     } catch {
       // An owner that cannot be fetched confirms nothing; ownerActorId stays null.
@@ -159,9 +175,9 @@ export function createKeyResolver(client: HttpClient, options: KeyResolverOption
     return { keyId, publicKey: material, ownerActorId, claimedOwner: owner };
   }
 
-  async function resolveFresh(keyId: string): Promise<ResolvedKey | null> {
+  async function resolveFresh(keyId: string, refresh: boolean): Promise<ResolvedKey | null> {
     try {
-      const key = await load(keyId);
+      const key = await load(keyId, refresh);
       cache.set(keyId, { key, expiresAt: now() + ttlMs });
       failures.delete(keyId);
       return key;
@@ -177,7 +193,9 @@ export function createKeyResolver(client: HttpClient, options: KeyResolverOption
       if (!resolveOptions?.refresh && cached && cached.expiresAt > now()) return Promise.resolve(cached.key);
       const pending = inFlight.get(keyId);
       if (pending) return pending;
-      const promise = resolveFresh(keyId).finally(() => inFlight.delete(keyId));
+      const promise = resolveFresh(keyId, resolveOptions?.refresh === true).finally(() =>
+        inFlight.delete(keyId),
+      );
       inFlight.set(keyId, promise);
       return promise;
     },
