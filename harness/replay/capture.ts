@@ -10,6 +10,7 @@ import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
 import { redactValue } from "../core/redact.ts";
+import { cacheableCode, compileCached } from "../validate/ajv-cache.ts";
 import schema from "./capture-schema.json" with { type: "json" };
 
 /** The capture format version this code reads and writes. */
@@ -134,9 +135,10 @@ let compiled: ReturnType<Ajv2020["compile"]> | undefined;
 
 function lineValidator(): ReturnType<Ajv2020["compile"]> {
   if (compiled === undefined) {
-    const ajv = new Ajv2020({ allErrors: true, strict: false });
+    const ajv = new Ajv2020({ allErrors: true, strict: false, code: cacheableCode() });
     addFormats(ajv, ["date-time", "uri"]);
-    compiled = ajv.compile(schema);
+    // Loaded from the disk cache when an earlier process compiled it (see ajv-cache.ts).
+    compiled = compileCached(ajv, schema, { label: "draft-2020+ajv-formats" });
   }
   return compiled;
 }

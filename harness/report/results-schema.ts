@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
 import type { RunResults } from "../core/model.ts";
+import { cacheableCode, compileCached } from "../validate/ajv-cache.ts";
 import schema from "./results-schema.json" with { type: "json" };
 
 /** The results format version this code reads and writes. */
@@ -32,9 +33,10 @@ let compiled: ReturnType<Ajv2020["compile"]> | undefined;
 
 function validator(): ReturnType<Ajv2020["compile"]> {
   if (compiled === undefined) {
-    const ajv = new Ajv2020({ allErrors: true, strict: true });
+    const ajv = new Ajv2020({ allErrors: true, strict: true, code: cacheableCode() });
     addFormats(ajv, ["date-time"]);
-    compiled = ajv.compile(schema);
+    // Loaded from the disk cache when an earlier process compiled it (see ajv-cache.ts).
+    compiled = compileCached(ajv, schema, { label: "draft-2020+ajv-formats" });
   }
   return compiled;
 }

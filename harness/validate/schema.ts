@@ -1,11 +1,13 @@
 /**
  * The schema stage: runs the ajv schemas of `schemas/` over AS2 nodes, WebFinger JRDs and NodeInfo
  * documents, and turns ajv errors into findings that say what was expected and what was found.
- * Validators are compiled once per process and reused.
+ * Validators are built once per process and reused: loaded from the disk cache of `ajv-cache.ts`
+ * when an earlier process compiled them, else compiled.
  * @module
  */
 import { Ajv, type ErrorObject, type SchemaObject, type ValidateFunction } from "ajv";
 import Ajv04Module from "ajv-draft-04";
+import { cacheableCode, compileCached } from "./ajv-cache.ts";
 import { finding, type RuleId } from "./catalogue.ts";
 import type { Finding } from "./findings.ts";
 import { categoryOf, type NodeCategory, OBJECT_REQUIRED, TARGET_REQUIRED } from "./kinds.ts";
@@ -51,10 +53,14 @@ export interface CompiledSchema {
   full: ValidateFunction;
 }
 
-type AnyAjv = Pick<Ajv, "compile">;
+type AnyAjv = Ajv | InstanceType<typeof Ajv04>;
 const instances = new Map<string, AnyAjv>();
 const compiled = new Map<SchemaObject, CompiledSchema>();
 const fastBySubschema = new Map<SchemaObject, ValidateFunction>();
+
+// How cached standalone code names FORMATS: functions from a .ts module that plain require cannot load.
+const FORMATS_MODULE = "fedicheck:validate/formats";
+const FORMATS_MODULES = { [FORMATS_MODULE]: FORMATS };
 
 // Most documents are valid: the fast validators stop at the first error and skip error bookkeeping.
 function instance(draft04: boolean, allErrors: boolean): AnyAjv {
@@ -63,9 +69,9 @@ function instance(draft04: boolean, allErrors: boolean): AnyAjv {
   if (!ajv) {
     const options = { allErrors, strict: true, strictRequired: false, allowUnionTypes: true } as const;
     if (draft04) {
-      ajv = new Ajv04(options);
+      ajv = new Ajv04({ ...options, code: cacheableCode() });
     } else {
-      const created = new Ajv(options);
+      const created = new Ajv({ ...options, code: cacheableCode(FORMATS_MODULE) });
       for (const [name, test] of Object.entries(FORMATS)) created.addFormat(name, test);
       ajv = created;
     }
@@ -74,10 +80,18 @@ function instance(draft04: boolean, allErrors: boolean): AnyAjv {
   return ajv;
 }
 
+/** Compiles `schema` with the instance for (draft04, allErrors), through the disk cache. */
+function compileWith(draft04: boolean, allErrors: boolean, schema: SchemaObject): ValidateFunction {
+  return compileCached(instance(draft04, allErrors), schema, {
+    label: draft04 ? "draft-04" : "draft-07+FORMATS",
+    modules: FORMATS_MODULES,
+  });
+}
+
 function fastValidator(schema: SchemaObject): ValidateFunction {
   let validate = fastBySubschema.get(schema);
   if (!validate) {
-    validate = instance(false, false).compile(schema);
+    validate = compileWith(false, false, schema);
     fastBySubschema.set(schema, validate);
   }
   return validate;
@@ -95,11 +109,11 @@ function fastCheck(schema: SchemaObject, draft04: boolean): (value: unknown) => 
     !draft04 &&
     schema.type === "object" &&
     keys.every((k) => k === "type" || k === "properties" || k === "required");
-  if (!plain) return instance(draft04, false).compile(schema);
+  if (!plain) return compileWith(draft04, false, schema);
   // Only values that are not objects need the whole schema: compiled when one comes.
   let compiledWhole: ValidateFunction | undefined;
   const whole = (value: unknown) => {
-    compiledWhole ??= instance(draft04, false).compile(schema);
+    compiledWhole ??= compileWith(draft04, false, schema);
     return compiledWhole(value);
   };
   const properties = (schema.properties ?? {}) as Record<string, SchemaObject>;
@@ -127,7 +141,7 @@ export function compile(schema: SchemaObject): CompiledSchema {
   const made: CompiledSchema = {
     check: fastCheck(schema, draft04),
     get full() {
-      full ??= instance(draft04, true).compile(schema);
+      full ??= compileWith(draft04, true, schema);
       return full;
     },
   };
