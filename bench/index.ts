@@ -1,12 +1,14 @@
 /**
  * `npm run bench`: every performance figure of fedicheck side by side in one process run (issue 8),
  * so that load from other processes hits them alike:
- * 1. validator throughput, with the validator issue's ratios (bench/validate.ts);
- * 2. HTTP signatures per second, per scheme (bench/signatures.ts);
- * 3. the full default run (probe + two fedify-ref processes, the default suites, as `fedicheck run`
- *    does it): wall time split into waiting on targets and the harness's own work (its CPU time),
- *    and per-cell sums; then, warm, the same run again, without browser screenshots and without Allure
- *    output, to show what each costs, with the CPU one file creation costs (it swings on our machines);
+ * 1. the full default run (probe + two fedify-ref processes, the default suites, as `fedicheck run`
+ *    does it), first, so that nothing has warmed up its code: wall time split into waiting on
+ *    targets and the harness's own work (its CPU time), and per-cell sums; then, warm, the same run
+ *    again, without browser screenshots and without Allure output, three rounds in rotating order
+ *    (medians), to show what each costs, with the CPU one file creation costs (it swings on our
+ *    machines);
+ * 2. validator throughput, with the validator issue's ratios (bench/validate.ts);
+ * 3. HTTP signatures per second, per scheme (bench/signatures.ts);
  * 4. the scaling series: the scaling subset with 2, 4, 8 and 16 fedify-ref targets, wall time and
  *    its ratio to n = 2 next to the pairs' ratio (which grows as n²). Screenshots are off there:
  *    the series measures the scheduling of federation work, not the browser.
@@ -56,12 +58,15 @@ export interface BenchReport {
   signatures: Record<string, number>;
   /** The first default run in the process, as close as the bench gets to a fresh `fedicheck run`. */
   defaultRun: RunFigures & { suites: string };
-  /** The same run again, warm: the baseline of the two variants below. */
-  defaultRunWarm: RunFigures & { suites: string };
+  /**
+   * The same run again, warm: the baseline of the two variants below. Each of the three is measured
+   * once per round, in rotating order (see {@link VariantFigures}).
+   */
+  defaultRunWarm: VariantFigures;
   /** The same run with `screenshots: "off"`. */
-  defaultRunWithoutScreenshots: RunFigures & { suites: string };
+  defaultRunWithoutScreenshots: VariantFigures;
   /** The same run with `allure: false` (no allure-results: ~800 files fewer). */
-  defaultRunWithoutAllure: RunFigures & { suites: string };
+  defaultRunWithoutAllure: VariantFigures;
   scaling: {
     checks: string[];
     points: ScalingPoint[];
@@ -71,6 +76,14 @@ export interface BenchReport {
     cellsWallRatio8to2: number | null;
   };
 }
+
+/**
+ * One variant of the warm default run: the figures of its round with the median harness CPU, and
+ * the harness CPU of every round. A process keeps getting faster over its first few runs (V8 keeps
+ * optimising), so variants measured one after the other would credit the later ones with that;
+ * rotating the order each round gives each variant every position once.
+ */
+export type VariantFigures = RunFigures & { suites: string; harnessCpuMsByRound: number[] };
 
 /** Options of {@link runBench}. */
 export interface RunBenchOptions {
@@ -112,11 +125,6 @@ export async function runBench(
     `key cache: ${cacheFile ?? "off"} (${generated} keys generated in ${keyCache.warmUpMs} ms for the warm-up)`,
   );
 
-  log("\n== validator throughput");
-  const validator = await benchValidate(quick ? { rounds: 3, passes: 2, print } : { print });
-  log("\n== HTTP signatures");
-  const signatures = await benchSignatures({ durationMs: quick ? 200 : 1000 });
-
   log(`\n== default run (${defaultSuites ? defaultSuites.join(", ") : "every suite"}; probe + 2 fedify-ref)`);
   const suites = defaultSuites ? defaultSuites.join(",") : "all";
   const runDefault = async (label: string, config: Partial<RunConfig> = {}) => {
@@ -131,14 +139,34 @@ export async function runBench(
   log(`   creating a file costs ${fileCreationBefore} ms of CPU just now`);
   const defaultRun = await runDefault("first run in this process");
   // The first session also pays for compiling the harness's code (V8's JIT, on threads of its own):
-  // the variants are compared against a second run of the same, not against the first.
-  const defaultRunWarm = await runDefault("again");
-  const defaultRunWithoutScreenshots = await runDefault("without browser screenshots", {
-    screenshots: "off",
-  });
-  const defaultRunWithoutAllure = await runDefault("without Allure output", { allure: false });
+  // the variants are compared with each other, warm, not with the first run.
+  const variants: Array<{
+    label: string;
+    config: Partial<RunConfig>;
+    runs: Array<RunFigures & { suites: string }>;
+  }> = [
+    { label: "again (warm)", config: {}, runs: [] },
+    { label: "without browser screenshots", config: { screenshots: "off" }, runs: [] },
+    { label: "without Allure output", config: { allure: false }, runs: [] },
+  ];
+  const rounds = quick ? 1 : 3;
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < variants.length; i++) {
+      const variant = variants[(i + round) % variants.length]!;
+      variant.runs.push(await runDefault(`round ${round + 1}, ${variant.label}`, variant.config));
+    }
+  }
+  const [defaultRunWarm, defaultRunWithoutScreenshots, defaultRunWithoutAllure] = variants.map((v) =>
+    medianRun(v.runs),
+  ) as [VariantFigures, VariantFigures, VariantFigures];
   const fileCreation = { before: fileCreationBefore, after: await fileCreationCpuMs() };
   log(`   creating a file costs ${fileCreation.after} ms of CPU just now`);
+
+  // After the default runs: validating and signing would warm up the code the first run measures.
+  log("\n== validator throughput");
+  const validator = await benchValidate(quick ? { rounds: 3, passes: 2, print } : { print });
+  log("\n== HTTP signatures");
+  const signatures = await benchSignatures({ durationMs: quick ? 200 : 1000 });
 
   log(`\n== scaling: ${SCALING_CHECKS.join(", ")} on every pair, ${sizes.join(", ")} fedify-ref targets`);
   const points = await benchScaling({
@@ -188,6 +216,12 @@ export async function runBench(
   return { path, report };
 }
 
+/** The run with the median harness CPU (the upper one of an even count), with every run's figure. */
+export function medianRun(runs: Array<RunFigures & { suites: string }>): VariantFigures {
+  const sorted = [...runs].sort((a, b) => a.harnessCpuMs - b.harnessCpuMs);
+  return { ...sorted[Math.floor(sorted.length / 2)]!, harnessCpuMsByRound: runs.map((r) => r.harnessCpuMs) };
+}
+
 const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 function runLine(f: RunFigures): string {
@@ -202,7 +236,7 @@ function printTable(report: BenchReport): void {
   const d = report.defaultRun;
   const pct = (share: number) => `${(100 * share).toFixed(1)}%`;
   const variants: Array<[string, RunFigures]> = [
-    ["default run again (warm)", report.defaultRunWarm],
+    ["warm run (median of rounds)", report.defaultRunWarm],
     ["  without screenshots", report.defaultRunWithoutScreenshots],
     ["  without Allure output", report.defaultRunWithoutAllure],
   ];

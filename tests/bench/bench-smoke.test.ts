@@ -5,7 +5,7 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { type BenchReport, runBench } from "../../bench/index.ts";
+import { type BenchReport, medianRun, runBench } from "../../bench/index.ts";
 import type { RunFigures } from "../../bench/run.ts";
 import { tempDir } from "../temp-dir.ts";
 
@@ -60,6 +60,13 @@ describe("npm run bench (quick)", () => {
     expectRunFigures(onDisk.defaultRunWithoutScreenshots, "defaultRunWithoutScreenshots");
     expectRunFigures(onDisk.defaultRunWithoutAllure, "defaultRunWithoutAllure");
     expect(onDisk.defaultRunWithoutAllure.checkResults).toBe(onDisk.defaultRun.checkResults);
+    // The quick version measures each warm variant in one round.
+    for (const variant of [
+      onDisk.defaultRunWarm,
+      onDisk.defaultRunWithoutScreenshots,
+      onDisk.defaultRunWithoutAllure,
+    ])
+      expect(variant.harnessCpuMsByRound).toEqual([variant.harnessCpuMs]);
     for (const when of ["before", "after"] as const)
       expect(onDisk.machine.fileCreationCpuMs[when], `fileCreationCpuMs.${when}`).toBeGreaterThanOrEqual(0);
     // The scaling series: the quick version measures 2 and 4 targets.
@@ -74,4 +81,11 @@ describe("npm run bench (quick)", () => {
     // Not measured in the quick version.
     expect(onDisk.scaling.wallRatio8to2).toBeNull();
   }, 300_000);
+
+  it("takes each warm variant's median round by harness CPU, keeping every round's figure", () => {
+    const runs = [300, 100, 200].map((harnessCpuMs) => ({ harnessCpuMs, wallMs: 1000 }) as RunFigures);
+    const median = medianRun(runs.map((r) => ({ ...r, suites: "all" })));
+    expect(median.harnessCpuMs).toBe(200);
+    expect(median.harnessCpuMsByRound).toEqual([300, 100, 200]);
+  });
 });
