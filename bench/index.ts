@@ -227,7 +227,8 @@ const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 function runLine(f: RunFigures): string {
   return (
     `${f.cells} cells (${f.checkResults} check results) in ${s(f.wallMs)}: start ${s(f.startupMs)}, cells ${s(f.cellsWallMs)}; ` +
-    `harness CPU ${s(f.harnessCpuMs)} (${(100 * f.harnessShare).toFixed(1)}% of wall, ${(100 * f.harnessShareOfCpu).toFixed(1)}% of the run's CPU), ` +
+    `harness CPU ${s(f.harnessCpuMs)} (${(100 * f.harnessShare).toFixed(1)}% of wall, ${(100 * f.harnessShareOfCpu).toFixed(1)}% of the run's CPU` +
+    `${f.harnessKernelCpuMs === undefined ? "" : `, ${s(f.harnessKernelCpuMs)} of it in the kernel`}), ` +
     `targets' CPU ${s(f.targetCpuMs)}, machine ${(100 * f.machineBusy).toFixed(0)}% busy`
   );
 }
@@ -249,6 +250,7 @@ function printTable(report: BenchReport): void {
     { measure: "  waiting on targets (wall − harness CPU)", value: s(d.waitingOnTargetsMs) },
     { measure: "  harness work (harness CPU)", value: s(d.harnessCpuMs) },
     { measure: "  harness share of wall", value: pct(d.harnessShare) },
+    { measure: "  harness CPU in the kernel (sockets, files)", value: s(d.harnessKernelCpuMs ?? 0) },
     { measure: "  targets' CPU", value: s(d.targetCpuMs) },
     { measure: "  harness share of the run's CPU", value: pct(d.harnessShareOfCpu) },
     { measure: "  machine busy (all CPU / wall · cores)", value: `${(100 * d.machineBusy).toFixed(0)}%` },

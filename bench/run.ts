@@ -47,6 +47,11 @@ export interface RunFigures {
    * CPU-bound (more cores, not more parallelism, would shorten it); well below 1 it waits on latency.
    */
   machineBusy: number;
+  /**
+   * The harness's system (kernel) CPU time, measured around the whole session: sockets and file
+   * creation. It swings with the machine's disk (see {@link fileCreationCpuMs}). Set by {@link benchRun}.
+   */
+  harnessKernelCpuMs?: number;
 }
 
 /** Options of {@link benchRun}. */
@@ -110,13 +115,15 @@ export async function benchRun(options: BenchRunOptions = {}): Promise<RunFigure
       ...(options.checks ? { checks: options.checks } : {}),
       ...options.config,
     });
+    const cpuBefore = process.cpuUsage();
     const outcome = await runSession({
       config,
       scenarios: ALL_SCENARIOS,
       checks: CHECKS,
       command: `bench: ${n} fedify-ref targets`,
     });
-    return figuresOf(outcome.results, n);
+    const kernelMs = Math.round(process.cpuUsage(cpuBefore).system / 1000);
+    return { ...figuresOf(outcome.results, n), harnessKernelCpuMs: kernelMs };
   } finally {
     useProbeKeyPool(previousPool);
     await rm(outDir, { recursive: true, force: true });

@@ -60,6 +60,9 @@ describe("npm run bench (quick)", () => {
     expectRunFigures(onDisk.defaultRunWithoutScreenshots, "defaultRunWithoutScreenshots");
     expectRunFigures(onDisk.defaultRunWithoutAllure, "defaultRunWithoutAllure");
     expect(onDisk.defaultRunWithoutAllure.checkResults).toBe(onDisk.defaultRun.checkResults);
+    // Kernel time is part of the harness's CPU, measured around the whole session.
+    expect(onDisk.defaultRun.harnessKernelCpuMs).toBeGreaterThan(0);
+    expect(onDisk.defaultRun.harnessKernelCpuMs).toBeLessThan(onDisk.defaultRun.harnessCpuMs + 1000);
     // The quick version measures each warm variant in one round.
     for (const variant of [
       onDisk.defaultRunWarm,
