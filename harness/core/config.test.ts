@@ -26,4 +26,12 @@ describe("resolveConfig", () => {
     expect(() => resolveConfig(bad)).toThrow(/failed, all, off, got false/);
     expect(resolveConfig({ screenshots: "off" }).screenshots).toBe("off");
   });
+
+  it("refuses an allure or tls value that is not true or false", () => {
+    for (const bad of [{ allure: "false" }, { tls: 1 }] as unknown as Partial<RunConfig>[]) {
+      expect(() => resolveConfig(bad)).toThrow(ConfigError);
+      expect(() => resolveConfig(bad)).toThrow(/must be true or false, got/);
+    }
+    expect(resolveConfig({ allure: false }).allure).toBe(false);
+  });
 });

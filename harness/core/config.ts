@@ -192,6 +192,12 @@ export function resolveConfig(...layers: Array<Partial<RunConfig>>): RunConfig {
       `screenshots must be one of ${SCREENSHOT_MODES.join(", ")}, got ${JSON.stringify(config.screenshots)} ("off" turns them off)`,
     );
   }
+  // A config file's `"allure": "false"` would otherwise be truthy and write Allure output.
+  for (const key of ["allure", "tls"] as const) {
+    if (typeof config[key] !== "boolean") {
+      throw new ConfigError(`${key} must be true or false, got ${JSON.stringify(config[key])}`);
+    }
+  }
   if (!Number.isInteger(config.concurrency) || config.concurrency < 1) {
     throw new ConfigError(`concurrency must be a whole number ≥ 1, got ${config.concurrency}`);
   }
