@@ -48,6 +48,11 @@ export interface RunFigures {
    */
   machineBusy: number;
   /**
+   * (harnessCpuMs + targetCpuMs) / cores: the least time the run's work takes on this machine even
+   * if nothing ever waited. When cellsWallMs is close to it, only more cores shorten the run.
+   */
+  cpuFloorMs: number;
+  /**
    * The harness's system (kernel) CPU time, measured around the whole session: sockets and file
    * creation. It swings with the machine's disk (see {@link fileCreationCpuMs}). Set by {@link benchRun}.
    */
@@ -96,6 +101,7 @@ export function figuresOf(results: RunResults, targets: number): RunFigures {
     targetCpuMs,
     harnessShareOfCpu: round(harnessCpuMs / Math.max(1, harnessCpuMs + targetCpuMs), 3),
     machineBusy: round((harnessCpuMs + targetCpuMs) / Math.max(1, timing.wallMs * availableParallelism()), 2),
+    cpuFloorMs: Math.round((harnessCpuMs + targetCpuMs) / availableParallelism()),
   };
 }
 

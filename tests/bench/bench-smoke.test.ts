@@ -5,8 +5,8 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { type BenchReport, medianRun, runBench } from "../../bench/index.ts";
-import type { RunFigures } from "../../bench/run.ts";
+import { type BenchReport, medianRun, runBench, scalingRatios } from "../../bench/index.ts";
+import type { RunFigures, ScalingPoint } from "../../bench/run.ts";
 import { tempDir } from "../temp-dir.ts";
 
 /** Every number a run's figures must carry. */
@@ -23,6 +23,7 @@ function expectRunFigures(f: RunFigures, label: string): void {
     "harnessShare",
     "waitingOnTargetsMs",
     "targetCpuMs",
+    "cpuFloorMs",
   ] as const) {
     expect(Number.isFinite(f[key]), `${label}.${key} = ${String(f[key])}`).toBe(true);
   }
@@ -32,6 +33,9 @@ function expectRunFigures(f: RunFigures, label: string): void {
   expect(f.wallMs).toBeGreaterThan(0);
   // Waiting on targets and the harness's work split the wall time.
   expect(f.waitingOnTargetsMs + Math.min(f.harnessCpuMs, f.wallMs)).toBe(f.wallMs);
+  // The cores cannot have done more work than the wall time allows (a floor above it is miscounted).
+  expect(f.cpuFloorMs, `${label}: CPU floor within the wall time`).toBeLessThanOrEqual(f.wallMs);
+  expect(f.cpuFloorMs).toBeGreaterThan(0);
   expect(Object.values(f.verdicts).reduce((a, b) => a + (b ?? 0), 0)).toBe(f.checkResults);
 }
 
@@ -83,6 +87,7 @@ describe("npm run bench (quick)", () => {
     expect(onDisk.scaling.points[0]?.wallRatio).toBe(1);
     // Not measured in the quick version.
     expect(onDisk.scaling.wallRatio8to2).toBeNull();
+    expect(onDisk.scaling.cpuFloorRatio8to2).toBeNull();
   }, 300_000);
 
   it("takes each warm variant's median round by harness CPU, keeping every round's figure", () => {
@@ -90,5 +95,26 @@ describe("npm run bench (quick)", () => {
     const median = medianRun(runs.map((r) => ({ ...r, suites: "all" })));
     expect(median.harnessCpuMs).toBe(200);
     expect(median.harnessCpuMsByRound).toEqual([300, 100, 200]);
+  });
+
+  it("sets 8 targets against 2: wall, cells, and the least ratio the CPU allows", () => {
+    const point = (
+      targets: number,
+      wallMs: number,
+      cellsWallMs: number,
+      startupMs: number,
+      cpuFloorMs: number,
+    ) => ({ targets, wallMs, cellsWallMs, startupMs, cpuFloorMs }) as ScalingPoint;
+    const points = [
+      point(2, 1000, 800, 200, 600),
+      point(4, 2500, 2000, 500, 1800),
+      point(8, 9000, 8000, 1000, 7000),
+    ];
+    expect(scalingRatios(points)).toEqual({ wallRatio8to2: 9, cellsWallRatio8to2: 10, cpuFloorRatio8to2: 8 });
+    expect(scalingRatios(points.slice(0, 2))).toEqual({
+      wallRatio8to2: null,
+      cellsWallRatio8to2: null,
+      cpuFloorRatio8to2: null,
+    });
   });
 });
