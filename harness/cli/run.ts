@@ -17,6 +17,7 @@ import {
   resolveConfig,
 } from "../core/config.ts";
 import type { CellResult, RunTiming, Verdict } from "../core/model.ts";
+import { matchesAny } from "../core/plan.ts";
 import { runSession, type SessionEvent } from "../core/session.ts";
 import { TargetStartError } from "../core/targets.ts";
 import { stopAll } from "../runtime/process.ts";
@@ -223,6 +224,26 @@ function worstOf(results: CellResult[]): Verdict {
   return order.find((v) => results.some((r) => r.verdict === v)) ?? "passed";
 }
 
+/**
+ * What is wrong with `--checks` patterns that would decide nothing (a gate with a misspelt check id
+ * would pass having run none), or undefined: each pattern must match a check of the catalogue, in
+ * one of the suites that run.
+ */
+export function unmatchedChecks(patterns: string[], suites: string[]): string | undefined {
+  const unknown = patterns.filter((p) => !CHECKS.some((check) => matchesAny(check.id, [p])));
+  if (unknown.length > 0) {
+    return `no check matches ${unknown.join(", ")}; check ids look like FOL-02 or DSC-WF-* (\`fedicheck run --list\` lists them)`;
+  }
+  const running = new Set(suites.flatMap((suite) => (SUITES[suite] ?? []).flatMap((s) => s.checks)));
+  for (const pattern of patterns) {
+    const matched = CHECKS.filter((check) => matchesAny(check.id, [pattern]));
+    if (matched.some((check) => running.has(check.id))) continue;
+    const theirSuites = [...new Set(matched.map((check) => check.suite))];
+    return `the checks ${pattern} names are in ${theirSuites.join(", ")}, not in the suites that run (${suites.join(", ")}); add ${theirSuites.join(", ")} to --suites`;
+  }
+  return undefined;
+}
+
 /** Runs `fedicheck run` and returns its exit code. */
 export async function run(argv: string[]): Promise<number> {
   let parsed: ReturnType<typeof parseRunArgs>;
@@ -247,6 +268,8 @@ export async function run(argv: string[]): Promise<number> {
       `unknown suite(s) ${unknownSuites.join(", ")}; expected some of: ${Object.keys(SUITES).join(", ")}`,
     );
   }
+  const checkProblem = config.checks && unmatchedChecks(config.checks, config.suites);
+  if (checkProblem) throw new UsageError(checkProblem);
   if (parsed.list) {
     for (const [suite, scenarios] of Object.entries(SUITES)) {
       console.log(`${suite}: ${[...new Set(scenarios.flatMap((s) => s.checks))].join(" ")}`);

@@ -65,7 +65,7 @@ describe("runCells", () => {
     expect(results[2]?.message).toContain("T-02 failed");
     // Failed cells carry the targets' logs as evidence.
     expect(results[1]?.evidence.some((e) => e.kind === "log" && e.text.includes("a says hello"))).toBe(true);
-    expect(results[1]?.reproduce).toContain("--checks T-02 --pairs 'probe->a'");
+    expect(results[1]?.reproduce).toContain("--suites t --checks T-02 --pairs 'probe->a'");
     expect(results[0]?.waitingMs).toBeGreaterThanOrEqual(150);
   });
 

@@ -411,6 +411,7 @@ function targetLogs(targets: Target[]): Evidence[] {
   return out;
 }
 
+/** The command that runs just this check on this pair; its suite is named, as it may not run by default. */
 function reproduceCommand(base: string | undefined, checkId: string, cell: PlannedCell): string {
-  return `${base ?? "npx fedicheck run"} --checks ${checkId} --pairs '${cell.sender.id}->${cell.receiver.id}'`;
+  return `${base ?? "npx fedicheck run"} --suites ${cell.scenario.suite} --checks ${checkId} --pairs '${cell.sender.id}->${cell.receiver.id}'`;
 }

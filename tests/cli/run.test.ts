@@ -33,6 +33,15 @@ describe("fedicheck run", () => {
     const badSuite = fedicheck(["run", "--suites", "folow"]);
     expect(badSuite.code).toBe(2);
     expect(badSuite.stderr).toMatch(/unknown suite\(s\) folow; expected some of: discovery, follow/);
+    // A misspelt check id, or one outside the suites that run, would decide nothing and pass.
+    const badCheck = fedicheck(["run", "--checks", "FOL-02,DIS-01"]);
+    expect(badCheck.code).toBe(2);
+    expect(badCheck.stderr).toMatch(/no check matches DIS-01; check ids look like FOL-02/);
+    const elsewhere = fedicheck(["run", "--suites", "discovery", "--checks", "FOL-*"]);
+    expect(elsewhere.code).toBe(2);
+    expect(elsewhere.stderr).toMatch(
+      /the checks FOL-\* names are in follow, not in the suites that run \(discovery\)/,
+    );
     const badShard = fedicheck(["run", "--shard", "4/3"]);
     expect(badShard.code).toBe(2);
     expect(badShard.stderr).toMatch(/--shard expects i\/n/);
@@ -99,7 +108,7 @@ describe("fedicheck run", () => {
     const columns = (header as string).split("|").map((c) => c.trim());
     const cells = (row as string).split("|").map((c) => c.trim());
     expect(cells[columns.findIndex((c) => /probe\s*→\s*zoo/.test(c))]).toContain("❌");
-    expect(summary).toMatch(/npx fedicheck run .*--checks DEL-01 --pairs 'probe->zoo'/);
+    expect(summary).toMatch(/npx fedicheck run .*--suites delete --checks DEL-01 --pairs 'probe->zoo'/);
 
     // junit.xml: one testcase per cell, DEL-01 probe→zoo carrying a <failure>.
     const junit = readFileSync(join(dir, "junit.xml"), "utf8");
@@ -109,5 +118,19 @@ describe("fedicheck run", () => {
       .find((t) => t.startsWith('name="DEL-01 ') && t.includes("[probe→zoo]"));
     expect(testcase).toMatch(/<failure /);
     expect(junit).toMatch(/failures="[1-9]/);
+
+    // 3. The failed cell's reproduce command runs that one cell again, and it fails again.
+    const cell = failed.find((c: { sender: string }) => c.sender === "probe") as { reproduce: string };
+    const words = cell.reproduce
+      .replace(/^npx fedicheck /, "")
+      .replaceAll("'", "")
+      .split(" ");
+    const againOut = await tempDir("fc-run-again-");
+    const again = fedicheck([...words, "--out", againOut, "--no-history"]);
+    expect(again.code, again.stdout + again.stderr).toBe(1);
+    const rerun = JSON.parse(readFileSync(join(runDir(againOut), "results.json"), "utf8"));
+    expect(rerun.cells.map((c: { checkId: string; verdict: string }) => `${c.checkId} ${c.verdict}`)).toEqual(
+      ["DEL-01 failed"],
+    );
   });
 });
