@@ -5,8 +5,8 @@
  *    does it), first, so that nothing has warmed up its code: wall time split into waiting on
  *    targets and the harness's own work (its CPU time), and per-cell sums; then, warm, the same run
  *    again, without browser screenshots and without Allure output, three rounds in rotating order
- *    (medians), to show what each costs, with the CPU one file creation costs (it swings on our
- *    machines);
+ *    (medians), to show what each costs, each with the CPU a new file cost in its folder (it swings
+ *    on our machines, see `fileCreationCpuMs` in bench/run.ts);
  * 2. validator throughput, with the validator issue's ratios (bench/validate.ts);
  * 3. HTTP signatures per second, per scheme (bench/signatures.ts);
  * 4. the scaling series: the scaling subset with 2, 4, 8 and 16 fedify-ref targets, wall time and
@@ -16,11 +16,14 @@
  * be compared, and a table is printed. `FEDICHECK_BENCH_QUICK=1` runs a reduced version for smoke
  * tests: shorter measurements, the discovery and follow suites instead of all, sizes 2 and 4.
  *
+ * Every run's reports stay on disk until the bench ends: deleting a run's files right before the
+ * next run made that run's files dear.
+ *
  * Before measuring, the key cache (harness/protocol/key-pool.ts) is filled to what the runs need,
  * so the runs measure the steady state every run after the first has; the warm-up is reported.
  * @module
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -29,7 +32,7 @@ import { defaultKeyCacheFile, fillKeyCache } from "../harness/protocol/key-pool.
 import {
   benchRun,
   benchScaling,
-  fileCreationCpuMs,
+  makeBenchReportsDir,
   type RunFigures,
   SCALING_CHECKS,
   type ScalingPoint,
@@ -50,8 +53,6 @@ export interface BenchReport {
     platform: string;
     cpus: number;
     loadAverageAtStart: number[];
-    /** CPU ms to create one small file, before the default runs and after them ({@link fileCreationCpuMs}). */
-    fileCreationCpuMs: { before: number; after: number };
   };
   keyCache: { file: string | null; keysWanted: number; generatedForWarmUp: number; warmUpMs: number };
   validator: Record<string, number>;
@@ -105,6 +106,19 @@ export interface RunBenchOptions {
 export async function runBench(
   options: RunBenchOptions = {},
 ): Promise<{ path: string; report: BenchReport }> {
+  const reportsDir = await makeBenchReportsDir();
+  try {
+    return await measure(options, reportsDir);
+  } finally {
+    await rm(reportsDir, { recursive: true, force: true });
+  }
+}
+
+/** {@link runBench}, every run writing its reports under `reportsDir`. */
+async function measure(
+  options: RunBenchOptions,
+  reportsDir: string,
+): Promise<{ path: string; report: BenchReport }> {
   const quick = options.quick ?? process.env.FEDICHECK_BENCH_QUICK === "1";
   const print = options.print ?? true;
   const log = (text: string) => {
@@ -135,14 +149,12 @@ export async function runBench(
   const suites = defaultSuites ? defaultSuites.join(",") : "all";
   const runDefault = async (label: string, config: Partial<RunConfig> = {}) => {
     const figures = {
-      ...(await benchRun({ ...(defaultSuites ? { suites: defaultSuites } : {}), config })),
+      ...(await benchRun({ ...(defaultSuites ? { suites: defaultSuites } : {}), config, reportsDir })),
       suites,
     };
     log(`   ${label}: ${runLine(figures)}`);
     return figures;
   };
-  const fileCreationBefore = await fileCreationCpuMs();
-  log(`   creating a file costs ${fileCreationBefore} ms of CPU just now`);
   const defaultRun = await runDefault("first run in this process");
   // The first session also pays for compiling the harness's code (V8's JIT, on threads of its own):
   // the variants are compared with each other, warm, not with the first run.
@@ -165,8 +177,6 @@ export async function runBench(
   const [defaultRunWarm, defaultRunWithoutScreenshots, defaultRunWithoutAllure] = variants.map((v) =>
     medianRun(v.runs),
   ) as [VariantFigures, VariantFigures, VariantFigures];
-  const fileCreation = { before: fileCreationBefore, after: await fileCreationCpuMs() };
-  log(`   creating a file costs ${fileCreation.after} ms of CPU just now`);
 
   // After the default runs: validating and signing would warm up the code the first run measures.
   log("\n== validator throughput");
@@ -177,6 +187,7 @@ export async function runBench(
   log(`\n== scaling: ${SCALING_CHECKS.join(", ")} on every pair, ${sizes.join(", ")} fedify-ref targets`);
   const points = await benchScaling({
     sizes,
+    reportsDir,
     config: { screenshots: "off" },
     onPoint: (p) => log(`n=${p.targets}: ${runLine(p)}`),
   });
@@ -191,7 +202,6 @@ export async function runBench(
       // The cores this process may use (a CPU affinity mask, e.g. taskset, lowers it).
       cpus: availableParallelism(),
       loadAverageAtStart,
-      fileCreationCpuMs: fileCreation,
     },
     keyCache,
     validator,
@@ -248,7 +258,8 @@ function runLine(f: RunFigures): string {
   return (
     `${f.cells} cells (${f.checkResults} check results) in ${s(f.wallMs)}: start ${s(f.startupMs)}, cells ${s(f.cellsWallMs)}; ` +
     `harness CPU ${s(f.harnessCpuMs)} (${(100 * f.harnessShare).toFixed(1)}% of wall, ${(100 * f.harnessShareOfCpu).toFixed(1)}% of the run's CPU` +
-    `${f.harnessKernelCpuMs === undefined ? "" : `, ${s(f.harnessKernelCpuMs)} of it in the kernel`}), ` +
+    `${f.harnessKernelCpuMs === undefined ? "" : `, ${s(f.harnessKernelCpuMs)} of it in the kernel`}` +
+    `${f.fileCreationCpuMs === undefined ? "" : `; ${f.fileCreationCpuMs} ms per new file there`}), ` +
     `targets' CPU ${s(f.targetCpuMs)}, machine ${(100 * f.machineBusy).toFixed(0)}% busy`
   );
 }
@@ -283,8 +294,8 @@ function printTable(report: BenchReport): void {
       value: `${s(f.wallMs)}, ${s(f.harnessCpuMs)} (${pct(f.harnessShare)})`,
     })),
     {
-      measure: "CPU to create a file, before / after (ms)",
-      value: `${report.machine.fileCreationCpuMs.before} / ${report.machine.fileCreationCpuMs.after}`,
+      measure: "CPU ms per new file in the run's folder: first / warm / no screenshots / no Allure",
+      value: [d, ...variants.map(([, f]) => f)].map((f) => f.fileCreationCpuMs ?? "-").join(" / "),
     },
   ]);
   console.table(

@@ -5,15 +5,17 @@
  * measures what `fedicheck run` does. Run one directly: `node bin/run-ts.js bench/run.ts`.
  * @module
  */
-import { writeFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { availableParallelism, tmpdir } from "node:os";
+import { existsSync, writeFileSync } from "node:fs";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type RunConfig, resolveConfig } from "../harness/core/config.ts";
 import type { RunResults, Verdict } from "../harness/core/model.ts";
 import { runSession } from "../harness/core/session.ts";
 import { createKeyPool, defaultKeyCacheFile, useProbeKeyPool } from "../harness/protocol/key-pool.ts";
+import { ALLURE_DIRS } from "../harness/report/allure.ts";
+import { REPO_ROOT } from "../harness/runtime/repo.ts";
 import { CHECKS } from "../suites/catalogue.ts";
 import { ALL_SCENARIOS, DEFAULT_SUITES } from "../suites/index.ts";
 
@@ -54,9 +56,15 @@ export interface RunFigures {
   cpuFloorMs: number;
   /**
    * The harness's system (kernel) CPU time, measured around the whole session: sockets and file
-   * creation. It swings with the machine's disk (see {@link fileCreationCpuMs}). Set by {@link benchRun}.
+   * creation (see {@link fileCreationCpuMs}). Set by {@link benchRun}.
    */
   harnessKernelCpuMs?: number;
+  /**
+   * CPU ms to create one small file in the folder this run wrote its Allure results to (its run
+   * folder without them), measured right after the run: about what each of its files cost. Set by
+   * {@link benchRun}.
+   */
+  fileCreationCpuMs?: number;
 }
 
 /** Options of {@link benchRun}. */
@@ -69,6 +77,13 @@ export interface BenchRunOptions {
   checks?: string[];
   /** Overrides of the run configuration (concurrency…). Default none. */
   config?: Partial<RunConfig>;
+  /**
+   * A folder to write the run's reports in (a folder of its own inside), left for the caller to
+   * remove once it has measured everything: deleting a run's ~800 files right before the next run
+   * makes that run's files dear (see {@link fileCreationCpuMs}). Default: a new folder under
+   * {@link BENCH_RUNS_PARENT}, removed after the run.
+   */
+  reportsDir?: string;
 }
 
 /** Summarises a finished run's results into {@link RunFigures}. */
@@ -105,17 +120,21 @@ export function figuresOf(results: RunResults, targets: number): RunFigures {
   };
 }
 
-/** Runs one session as `fedicheck run` would (reports in a temp folder) and returns its figures. */
+/** Where the bench's runs write their reports: under `reports/`, as `fedicheck run` does. */
+export const BENCH_RUNS_PARENT = join(REPO_ROOT, "reports");
+
+/** Runs one session as `fedicheck run` would (reports in a folder of their own) and returns its figures. */
 export async function benchRun(options: BenchRunOptions = {}): Promise<RunFigures> {
   const n = options.targets ?? 2;
-  const outDir = await mkdtemp(join(tmpdir(), "fedicheck-bench-"));
+  const own = options.reportsDir === undefined;
+  const reportsDir = options.reportsDir ?? (await makeBenchReportsDir());
   // A fresh pool reads the key cache from its start, as a new `fedicheck run` process would; the
   // process-wide pool would hand out every key once and leave later runs of the bench without.
   const previousPool = useProbeKeyPool(createKeyPool({ cacheFile: defaultKeyCacheFile() }));
   try {
     const config = resolveConfig({
       targets: Array.from({ length: n }, (_, i) => ({ id: targetId(i), implementation: "fedify-ref" })),
-      outDir,
+      outDir: await mkdtemp(join(reportsDir, "run-")),
       // As `fedicheck run`: the default suites unless told otherwise.
       suites: options.suites ?? [...DEFAULT_SUITES],
       ...(options.checks ? { checks: options.checks } : {}),
@@ -129,11 +148,22 @@ export async function benchRun(options: BenchRunOptions = {}): Promise<RunFigure
       command: `bench: ${n} fedify-ref targets`,
     });
     const kernelMs = Math.round(process.cpuUsage(cpuBefore).system / 1000);
-    return { ...figuresOf(outcome.results, n), harnessKernelCpuMs: kernelMs };
+    const allureDir = join(outcome.runDir, ALLURE_DIRS.results);
+    return {
+      ...figuresOf(outcome.results, n),
+      harnessKernelCpuMs: kernelMs,
+      fileCreationCpuMs: fileCreationCpuMs(existsSync(allureDir) ? allureDir : outcome.runDir),
+    };
   } finally {
     useProbeKeyPool(previousPool);
-    await rm(outDir, { recursive: true, force: true });
+    if (own) await rm(reportsDir, { recursive: true, force: true });
   }
+}
+
+/** A new, empty folder under {@link BENCH_RUNS_PARENT} for runs' reports ({@link BenchRunOptions.reportsDir}). */
+export async function makeBenchReportsDir(): Promise<string> {
+  await mkdir(BENCH_RUNS_PARENT, { recursive: true });
+  return mkdtemp(join(BENCH_RUNS_PARENT, "bench-runs-"));
 }
 
 /** `fedify-a` … `fedify-z`, then `fedify-27` and on. */
@@ -158,6 +188,8 @@ export interface BenchScalingOptions {
   /** The checks whose scenarios run at every size. Default {@link SCALING_CHECKS}. */
   checks?: string[];
   config?: Partial<RunConfig>;
+  /** See {@link BenchRunOptions.reportsDir}. Default: a folder per size, removed after it. */
+  reportsDir?: string;
   /** Called after each size (progress). */
   onPoint?: (point: ScalingPoint) => void;
 }
@@ -178,6 +210,7 @@ export async function benchScaling(options: BenchScalingOptions = {}): Promise<S
       targets: n,
       checks: options.checks ?? SCALING_CHECKS,
       ...(options.config ? { config: options.config } : {}),
+      ...(options.reportsDir ? { reportsDir: options.reportsDir } : {}),
     });
     const base = points[0] ?? figures;
     const point: ScalingPoint = {
@@ -193,21 +226,21 @@ export async function benchScaling(options: BenchScalingOptions = {}): Promise<S
 }
 
 /**
- * CPU time (ms) this process spends creating one small file in the system temp dir, averaged over
- * `count` files. On our virtual machines it swings between ~0.03 and ~0.7 ms from one minute to the
- * next, whatever the directory or the load; a default run creates ~800 files (Allure's), so the
- * bench reports it beside the run figures it sways.
+ * CPU time (ms) this process spends creating one small file in `dir`, averaged over `count` files,
+ * which it leaves there (removing them would make the next files made nearby dearer).
+ *
+ * Our machines' disk is ext4 without a journal. There, the kernel will not reuse an inode freed in
+ * the last minute (six while its inode-table block is not yet written back) and checks each such free
+ * inode it meets, so a new file costs ~0.02 ms of CPU normally and 0.2–0.9 ms when thousands of files were
+ * just deleted nearby, growing with their number. The bench used to delete each run's ~800 report
+ * files as soon as it ended, which made every next run's Allure output up to 0.7 s dearer; it now
+ * keeps them until it has measured everything, and gives this figure for each run.
  */
-export async function fileCreationCpuMs(count = 400): Promise<number> {
-  const dir = await mkdtemp(join(tmpdir(), "fedicheck-bench-files-"));
-  try {
-    const before = process.cpuUsage();
-    for (let i = 0; i < count; i++) writeFileSync(join(dir, `${i}.json`), "{}");
-    const used = process.cpuUsage(before);
-    return round((used.user + used.system) / 1000 / count, 3);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+export function fileCreationCpuMs(dir: string, count = 100): number {
+  const before = process.cpuUsage();
+  for (let i = 0; i < count; i++) writeFileSync(join(dir, `.fedicheck-bench-${process.pid}-${i}.json`), "{}");
+  const used = process.cpuUsage(before);
+  return round((used.user + used.system) / 1000 / count, 3);
 }
 
 function round(value: number, digits: number): number {

@@ -446,12 +446,11 @@ let tmpCounter = 0;
 /**
  * Writes `content` (or a copy of the file `from`) to `path` via a temporary file and a rename.
  *
- * Synchronously, like every file the writer makes, on purpose: on our machines (ext4 on a virtual
- * disk) creating a file costs 0.03–0.8 ms of kernel CPU, swinging within minutes, and through the
- * promise API, with cells finishing together, the same files cost about twice that (thread handoffs,
- * threads contending for one directory). Allure's ~870 files were ~40% of the harness's CPU in a
- * default run at the dear end (issue 8); written in turn they cost about half, for a pause of up to
- * a millisecond per file.
+ * Synchronously, like every file the writer makes, on purpose: creating a file costs ~0.02 ms of
+ * CPU, but up to ~0.9 ms on ext4 without a journal right after many deletions nearby (see
+ * docs/ci.md), and through the promise API, with cells finishing together, the same files cost about
+ * twice that (thread handoffs, threads contending for one directory). Written in turn they cost
+ * about half, for a pause of up to a millisecond per file at the dear end (issue 8).
  */
 function placeFile(path: string, content: string | Buffer | { from: string }): void {
   // A dot name: Allure ignores it should a crash leave it behind.

@@ -4,9 +4,10 @@
  * are only checked for being there and being numbers.
  */
 import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type BenchReport, medianRun, runBench, scalingRatios } from "../../bench/index.ts";
-import type { RunFigures, ScalingPoint } from "../../bench/run.ts";
+import { BENCH_RUNS_PARENT, benchRun, type RunFigures, type ScalingPoint } from "../../bench/run.ts";
 import { tempDir } from "../temp-dir.ts";
 
 /** Every number a run's figures must carry. */
@@ -39,10 +40,18 @@ function expectRunFigures(f: RunFigures, label: string): void {
   expect(Object.values(f.verdicts).reduce((a, b) => a + (b ?? 0), 0)).toBe(f.checkResults);
 }
 
+/** The bench's folders of run reports now under reports/. */
+async function benchReportFolders(): Promise<string[]> {
+  return (await readdir(BENCH_RUNS_PARENT)).filter((name) => name.startsWith("bench-runs-"));
+}
+
 describe("npm run bench (quick)", () => {
   it("writes every figure to reports/bench/<timestamp>.json", async () => {
     const outDir = await tempDir("fedicheck-bench-smoke-");
+    const foldersBefore = await benchReportFolders();
     const { path, report } = await runBench({ quick: true, outDir, print: false });
+    // The runs' reports, kept until the end, are gone with it.
+    expect(await benchReportFolders()).toEqual(foldersBefore);
     expect(await readdir(outDir)).toEqual([path.slice(outDir.length + 1)]);
     expect(path).toMatch(/\d{8}T\d{6}\.json$/);
     const onDisk = JSON.parse(await readFile(path, "utf8")) as BenchReport;
@@ -74,8 +83,9 @@ describe("npm run bench (quick)", () => {
       onDisk.defaultRunWithoutAllure,
     ])
       expect(variant.harnessCpuMsByRound).toEqual([variant.harnessCpuMs]);
-    for (const when of ["before", "after"] as const)
-      expect(onDisk.machine.fileCreationCpuMs[when], `fileCreationCpuMs.${when}`).toBeGreaterThanOrEqual(0);
+    // Each run gives the CPU a new file cost in its own folder.
+    for (const run of [onDisk.defaultRun, onDisk.defaultRunWithoutAllure, ...onDisk.scaling.points])
+      expect(run.fileCreationCpuMs, "fileCreationCpuMs").toBeGreaterThan(0);
     // The scaling series: the quick version measures 2 and 4 targets.
     expect(onDisk.scaling.points.map((p) => p.targets)).toEqual([2, 4]);
     for (const point of onDisk.scaling.points) {
@@ -117,4 +127,14 @@ describe("npm run bench (quick)", () => {
       cpuFloorRatio8to2: null,
     });
   });
+
+  it("leaves a run's reports in the folder it is given, for the caller to remove after measuring", async () => {
+    const reportsDir = await tempDir("fedicheck-bench-reports-");
+    const figures = await benchRun({ suites: ["discovery"], checks: ["DSC-WF-01"], reportsDir });
+    expect(figures.cells).toBeGreaterThan(0);
+    const [runFolder, ...others] = await readdir(reportsDir);
+    expect(others).toEqual([]);
+    const [runDir] = await readdir(join(reportsDir, runFolder!));
+    expect(await readdir(join(reportsDir, runFolder!, runDir!))).toContain("results.json");
+  }, 120_000);
 });
