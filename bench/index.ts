@@ -5,8 +5,8 @@
  *    does it), first, so that nothing has warmed up its code: wall time split into waiting on
  *    targets and the harness's own work (its CPU time), and per-cell sums; then, warm, the same run
  *    again, without browser screenshots and without Allure output, three rounds in rotating order
- *    (medians), to show what each costs, each with the CPU a new file cost in its folder (it swings
- *    on our machines, see `fileCreationCpuMs` in bench/run.ts);
+ *    (medians), to show what each costs, each with the CPU a new file cost in its folder (dear right
+ *    after many deletions on our disks, see `fileCreationCpuMs` in bench/run.ts);
  * 2. validator throughput, with the validator issue's ratios (bench/validate.ts);
  * 3. HTTP signatures per second, per scheme (bench/signatures.ts);
  * 4. the scaling series: the scaling subset with 2, 4, 8 and 16 fedify-ref targets, wall time and

@@ -60,9 +60,9 @@ export interface RunFigures {
    */
   harnessKernelCpuMs?: number;
   /**
-   * CPU ms to create one small file in the folder this run wrote its Allure results to (its run
-   * folder without them), measured right after the run: about what each of its files cost. Set by
-   * {@link benchRun}.
+   * CPU ms to create one small file in the folder this run wrote its Allure results to (or its run
+   * folder, without Allure output), measured right after the run: about what each of its files cost.
+   * Set by {@link benchRun}.
    */
   fileCreationCpuMs?: number;
 }
@@ -230,11 +230,11 @@ export async function benchScaling(options: BenchScalingOptions = {}): Promise<S
  * which it leaves there (removing them would make the next files made nearby dearer).
  *
  * Our machines' disk is ext4 without a journal. There, the kernel will not reuse an inode freed in
- * the last minute (six while its inode-table block is not yet written back) and checks each such free
- * inode it meets, so a new file costs ~0.02 ms of CPU normally and 0.2–0.9 ms when thousands of files were
- * just deleted nearby, growing with their number. The bench used to delete each run's ~800 report
- * files as soon as it ended, which made every next run's Allure output up to 0.7 s dearer; it now
- * keeps them until it has measured everything, and gives this figure for each run.
+ * the last minute (six while its inode-table block is not yet written back) and checks each such
+ * free inode it meets, so a new file costs ~0.02 ms of CPU normally and 0.2–0.9 ms when thousands of
+ * files were just deleted nearby, growing with their number. The bench used to delete each run's
+ * ~800 report files as soon as it ended, which made every next run's Allure output up to 0.7 s
+ * dearer; it now keeps them until it has measured everything, and gives this figure for each run.
  */
 export function fileCreationCpuMs(dir: string, count = 100): number {
   const before = process.cpuUsage();
