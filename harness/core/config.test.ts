@@ -34,4 +34,13 @@ describe("resolveConfig", () => {
     }
     expect(resolveConfig({ allure: false }).allure).toBe(false);
   });
+
+  it("refuses a pair naming a target the run does not have, listing those it has", () => {
+    // The default targets are fedify-a and fedify-b; such a pair used to plan no cell and pass.
+    expect(() => resolveConfig({ pairs: [{ sender: "probe", receiver: "fedify-c" }] })).toThrow(
+      /pairs: probe->fedify-c names 'fedify-c', which is not a target of this run \(targets: probe, fedify-a, fedify-b\)/,
+    );
+    const fine = resolveConfig({ pairs: [{ sender: "fedify-b", receiver: "probe" }] });
+    expect(fine.pairs).toEqual([{ sender: "fedify-b", receiver: "probe" }]);
+  });
 });

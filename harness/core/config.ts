@@ -184,6 +184,17 @@ export function resolveConfig(...layers: Array<Partial<RunConfig>>): RunConfig {
       throw new ConfigError(`target ${target.id} is external: give its origin (origin=https://…)`);
     }
   }
+  // A pair naming no target would plan no cell, and a gate would pass having run nothing.
+  if (Array.isArray(config.pairs)) {
+    for (const { sender, receiver } of config.pairs) {
+      const unknown = [sender, receiver].find((id) => id !== "probe" && !ids.has(id));
+      if (unknown !== undefined) {
+        throw new ConfigError(
+          `pairs: ${sender}->${receiver} names '${unknown}', which is not a target of this run (targets: probe, ${[...ids].join(", ")})`,
+        );
+      }
+    }
+  }
   if (config.runtime !== "process" && config.runtime !== "container") {
     throw new ConfigError(`runtime must be process or container, got '${String(config.runtime)}'`);
   }

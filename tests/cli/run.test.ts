@@ -42,6 +42,9 @@ describe("fedicheck run", () => {
     expect(elsewhere.stderr).toMatch(
       /the checks FOL-\* names are in follow, not in the suites that run \(discovery\)/,
     );
+    const strangerPair = fedicheck(["run", "--pairs", "probe->fedify-c"]);
+    expect(strangerPair.code).toBe(2);
+    expect(strangerPair.stderr).toMatch(/names 'fedify-c', which is not a target of this run/);
     const badShard = fedicheck(["run", "--shard", "4/3"]);
     expect(badShard.code).toBe(2);
     expect(badShard.stderr).toMatch(/--shard expects i\/n/);
