@@ -227,17 +227,11 @@ export function scalingRatios(
 ): Pick<BenchReport["scaling"], "wallRatio8to2" | "cellsWallRatio8to2" | "cpuFloorRatio8to2"> {
   const two = points.find((p) => p.targets === 2);
   const eight = points.find((p) => p.targets === 8);
-  const ratio = (top: (p: ScalingPoint) => number, bottom: (p: ScalingPoint) => number) =>
+  const ratio = (top: (p: ScalingPoint) => number, bottom = top) =>
     two && eight ? round2(top(eight) / Math.max(1, bottom(two))) : null;
   return {
-    wallRatio8to2: ratio(
-      (p) => p.wallMs,
-      (p) => p.wallMs,
-    ),
-    cellsWallRatio8to2: ratio(
-      (p) => p.cellsWallMs,
-      (p) => p.cellsWallMs,
-    ),
+    wallRatio8to2: ratio((p) => p.wallMs),
+    cellsWallRatio8to2: ratio((p) => p.cellsWallMs),
     cpuFloorRatio8to2: ratio(
       (p) => p.startupMs + p.cpuFloorMs,
       (p) => p.wallMs,

@@ -230,18 +230,16 @@ function worstOf(results: CellResult[]): Verdict {
  * one of the suites that run.
  */
 export function unmatchedChecks(patterns: string[], suites: string[]): string | undefined {
-  const unknown = patterns.filter((p) => !CHECKS.some((check) => matchesAny(check.id, [p])));
+  const matches = patterns.map((p) => ({ p, checks: CHECKS.filter((check) => matchesAny(check.id, [p])) }));
+  const unknown = matches.filter((m) => m.checks.length === 0).map((m) => m.p);
   if (unknown.length > 0) {
     return `no check matches ${unknown.join(", ")}; check ids look like FOL-02 or DSC-WF-* (\`fedicheck run --list\` lists them)`;
   }
   const running = new Set(suites.flatMap((suite) => (SUITES[suite] ?? []).flatMap((s) => s.checks)));
-  for (const pattern of patterns) {
-    const matched = CHECKS.filter((check) => matchesAny(check.id, [pattern]));
-    if (matched.some((check) => running.has(check.id))) continue;
-    const theirSuites = [...new Set(matched.map((check) => check.suite))];
-    return `the checks ${pattern} names are in ${theirSuites.join(", ")}, not in the suites that run (${suites.join(", ")}); add ${theirSuites.join(", ")} to --suites`;
-  }
-  return undefined;
+  const elsewhere = matches.find((m) => !m.checks.some((check) => running.has(check.id)));
+  if (elsewhere === undefined) return undefined;
+  const theirSuites = [...new Set(elsewhere.checks.map((check) => check.suite))];
+  return `the checks ${elsewhere.p} names are in ${theirSuites.join(", ")}, not in the suites that run (${suites.join(", ")}); add ${theirSuites.join(", ")} to --suites`;
 }
 
 /** Runs `fedicheck run` and returns its exit code. */

@@ -7,10 +7,9 @@
  * @module
  */
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
-import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
-import addFormatsModule from "ajv-formats";
+import type { ErrorObject } from "ajv";
 import { redactValue } from "../core/redact.ts";
-import { cacheableCode, compileCached } from "../validate/ajv-cache.ts";
+import { lazyDraft2020Validator } from "../validate/ajv-cache.ts";
 import schema from "./capture-schema.json" with { type: "json" };
 
 /** The capture format version this code reads and writes. */
@@ -128,20 +127,8 @@ export class CaptureFormatError extends Error {
   }
 }
 
-// ajv-formats is CommonJS; under `nodenext` its default import is typed as the module namespace,
-// while at run time it is the plugin function itself.
-const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
-let compiled: ReturnType<Ajv2020["compile"]> | undefined;
-
-function lineValidator(): ReturnType<Ajv2020["compile"]> {
-  if (compiled === undefined) {
-    const ajv = new Ajv2020({ allErrors: true, strict: false, code: cacheableCode() });
-    addFormats(ajv, ["date-time", "uri"]);
-    // Loaded from the disk cache when an earlier process compiled it (see ajv-cache.ts).
-    compiled = compileCached(ajv, schema, { label: "draft-2020+ajv-formats" });
-  }
-  return compiled;
-}
+// Loaded from the disk cache when an earlier process compiled it (see ajv-cache.ts).
+const lineValidator = lazyDraft2020Validator(schema, { strict: false, formats: ["date-time", "uri"] });
 
 function describeError(error: ErrorObject): string {
   const where = error.instancePath === "" ? "the line" : error.instancePath;

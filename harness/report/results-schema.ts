@@ -6,10 +6,9 @@
  */
 import { readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
-import addFormatsModule from "ajv-formats";
+import type { ErrorObject } from "ajv";
 import type { RunResults } from "../core/model.ts";
-import { cacheableCode, compileCached } from "../validate/ajv-cache.ts";
+import { lazyDraft2020Validator } from "../validate/ajv-cache.ts";
 import schema from "./results-schema.json" with { type: "json" };
 
 /** The results format version this code reads and writes. */
@@ -18,10 +17,6 @@ export const RESULTS_SCHEMA_VERSION = 1;
 /** The JSON Schema (draft 2020-12) of `results.json`, schemaVersion 1. */
 export const resultsSchema: Readonly<Record<string, unknown>> = schema;
 
-// ajv-formats is CommonJS; under `nodenext` its default import is typed as the module namespace,
-// while at run time it is the plugin function itself.
-const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
-
 /** Outcome of {@link validateResults}. */
 export interface ResultsValidation {
   ok: boolean;
@@ -29,17 +24,8 @@ export interface ResultsValidation {
   errors: string[];
 }
 
-let compiled: ReturnType<Ajv2020["compile"]> | undefined;
-
-function validator(): ReturnType<Ajv2020["compile"]> {
-  if (compiled === undefined) {
-    const ajv = new Ajv2020({ allErrors: true, strict: true, code: cacheableCode() });
-    addFormats(ajv, ["date-time"]);
-    // Loaded from the disk cache when an earlier process compiled it (see ajv-cache.ts).
-    compiled = compileCached(ajv, schema, { label: "draft-2020+ajv-formats" });
-  }
-  return compiled;
-}
+// Loaded from the disk cache when an earlier process compiled it (see ajv-cache.ts).
+const validator = lazyDraft2020Validator(schema, { strict: true, formats: ["date-time"] });
 
 function describe(error: ErrorObject): string {
   const where = error.instancePath === "" ? "(root)" : error.instancePath;

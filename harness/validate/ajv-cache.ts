@@ -20,6 +20,8 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { compileFunction } from "node:vm";
 import { _, type Ajv, type AnySchema, type CodeOptions, type ValidateFunction } from "ajv";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import addFormatsModule from "ajv-formats";
 import { fedicheckCacheDir } from "../runtime/cache-dir.ts";
 
 /** Bumped when the file layout or the loader changes, so older files are never read. */
@@ -64,6 +66,34 @@ export function cacheableCode(formatsModule?: string): CodeOptions {
   return formatsModule === undefined
     ? { source: true }
     : { source: true, formats: _`require(${formatsModule})` };
+}
+
+// ajv-formats is CommonJS; under `nodenext` its default import is typed as the module namespace,
+// while at run time it is the plugin function itself.
+const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
+
+/** Options of {@link lazyDraft2020Validator}. */
+export interface Draft2020Options {
+  /** ajv's `strict` mode. */
+  strict: boolean;
+  /** The ajv-formats formats the schema uses. */
+  formats: NonNullable<Parameters<typeof addFormats>[1]>;
+}
+
+/**
+ * A getter of the draft 2020-12 validator of `schema` (all errors, with ajv-formats' `formats`),
+ * built on the first call through {@link compileCached} and the same function after.
+ */
+export function lazyDraft2020Validator(schema: AnySchema, options: Draft2020Options): () => ValidateFunction {
+  let compiled: ValidateFunction | undefined;
+  return () => {
+    if (compiled === undefined) {
+      const ajv = new Ajv2020({ allErrors: true, strict: options.strict, code: cacheableCode() });
+      addFormats(ajv, options.formats);
+      compiled = compileCached(ajv, schema, { label: "draft-2020+ajv-formats" });
+    }
+    return compiled;
+  };
 }
 
 /** True unless `FEDICHECK_AJV_CACHE=0` (read on each call, so tests may set it). */
