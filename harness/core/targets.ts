@@ -133,11 +133,12 @@ async function startRest(
     driver: createProbeDriver(probe),
   };
   const processCa = ca && leaf ? { caPem: ca.certPem, ...leaf } : undefined;
-  // fedify-ref processes get their actors' keys from the key cache (a disjoint share each, some left
-  // for the probe) instead of generating them: with many targets on one machine, key generation
-  // was most of their CPU time (issue 8).
+  // fedify-ref processes get their actors' keys from the key cache (an equal, disjoint share each,
+  // as much left for the probe) instead of generating them: with many targets on one machine, key
+  // generation was most of their CPU time (issue 8). No cap: the default run makes ~150 actors on
+  // each target, and a share of 128 left each generating ~18 keys, a third of its CPU.
   const keys = probeKeyPool();
-  const keyShare = Math.min(128, Math.floor(keys.cachedLeft() / (specs.length + 1)));
+  const keyShare = Math.floor(keys.cachedLeft() / (specs.length + 1));
   const settled = await Promise.allSettled(
     specs.map((spec) =>
       spec.runtime === "container" && containers
