@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,6 +13,7 @@ interface KeyStats {
   handedOver: number;
   handedOverLeft: number;
   generated: number;
+  kept: number;
 }
 
 let dir: string;
@@ -62,9 +63,49 @@ describe("startTargets", () => {
       // 2. The default run makes ~150 actors on each server: all from the share, none generated.
       for (let i = 0; i < 150; i++) await driver.control("POST", "actors", { name: `share${i}` });
       const after = (await driver.control("GET", "info")) as { keys: KeyStats };
-      expect(after.keys).toEqual({ handedOver: shares[0], handedOverLeft: shares[0]! - 150, generated: 0 });
+      expect(after.keys).toEqual({
+        handedOver: shares[0],
+        handedOverLeft: shares[0]! - 150,
+        generated: 0,
+        kept: 0,
+      });
     } finally {
       await run.stop();
     }
+  }, 60_000);
+
+  it("keeps the keys a fedify-ref process had to generate in the cache, for the next run", async () => {
+    const cacheFile = join(dir, "empty-keys");
+    const pool = createKeyPool({ cacheFile, lowWater: 0 });
+    previousPool ??= useProbeKeyPool(pool);
+    useProbeKeyPool(pool);
+    const run = await startTargets(
+      resolveConfig({
+        targets: [{ id: "fedify-a", implementation: "fedify-ref", runtime: "process" }],
+        screenshots: "off",
+        allure: false,
+      }),
+      { runId: `targets-test-${Date.now()}` },
+    );
+    let kept = 0;
+    let generated = 0;
+    try {
+      const driver = run.targets.find((t) => t.id === "fedify-a")!.driver as FedifyRefDriver;
+      // 1. An empty cache: the server generates its actors' keys (and a few ahead), and writes them out.
+      for (let i = 0; i < 2; i++) await driver.control("POST", "actors", { name: `gen${i}` });
+      const stats = async () => ((await driver.control("GET", "info")) as { keys: KeyStats }).keys;
+      await expect.poll(async () => (await stats()).kept).toBeGreaterThanOrEqual(2);
+      ({ kept, generated } = await stats());
+    } finally {
+      await run.stop();
+    }
+    // 2. After the run, the cache holds the server's keys besides the probe's own.
+    const lines = (await readFile(cacheFile, "utf8")).split("\n").filter(Boolean);
+    expect(lines.length).toBeGreaterThanOrEqual(pool.stats().generated + kept);
+    expect(lines.length).toBeLessThanOrEqual(pool.stats().generated + generated);
+    // 3. A later run's pool reads them as keys.
+    const next = createKeyPool({ cacheFile, lowWater: 0 });
+    await next.take();
+    expect(next.stats()).toMatchObject({ fromCache: 1, generated: 0 });
   }, 60_000);
 });

@@ -146,6 +146,8 @@ async function startRest(
         : startOne(spec, {
             ca: processCa,
             rsaKeys: spec.runtime === "process" ? keys.takeCached(keyShare) : [],
+            // Keys a server had to generate all the same go into the cache for the next run.
+            adoptKeys: (lines) => keys.adopt(lines),
           }),
     ),
   );
@@ -220,7 +222,11 @@ function reason(error: unknown): string {
 
 async function startOne(
   spec: TargetSpec,
-  options: { ca: { caPem: string; certPem: string; keyPem: string } | undefined; rsaKeys: string[] },
+  options: {
+    ca: { caPem: string; certPem: string; keyPem: string } | undefined;
+    rsaKeys: string[];
+    adoptKeys: (lines: string[]) => Promise<unknown>;
+  },
 ): Promise<Started> {
   let profile: ImplementationProfile;
   try {
@@ -247,6 +253,7 @@ async function startOne(
       ...(spec.authorizedFetch ? { authorizedFetch: true } : {}),
       ...(options.ca ? { https: options.ca } : {}),
       ...(options.rsaKeys.length > 0 ? { rsaKeys: options.rsaKeys } : {}),
+      onGeneratedKeys: options.adoptKeys,
     });
     const driver = createFedifyRefDriver({
       url: proc.url,

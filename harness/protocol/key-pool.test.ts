@@ -77,6 +77,20 @@ describe("createKeyPool", () => {
     expect(pool.takeCached(10)).toEqual([]);
   });
 
+  it("adopts keys other processes generated into the cache, up to its limit, not into this run", async () => {
+    const file = join(dir, "e.keys");
+    await fillKeyCache(file, 1);
+    const line = (await readFile(file, "utf8")).trim();
+    const pool = createKeyPool({ cacheFile: file, cacheLimit: 3, lowWater: 0 });
+    expect(pool.cachedLeft()).toBe(1);
+    // A damaged line is dropped; of three good ones, two fit under the limit.
+    expect(await pool.adopt(["not a key", line, line, line])).toBe(2);
+    expect(pool.cachedLeft()).toBe(1);
+    expect((await readFile(file, "utf8")).trim().split("\n")).toEqual([line, line, line]);
+    expect(await pool.adopt([line])).toBe(0);
+    expect(await createKeyPool({ lowWater: 0 }).adopt([line])).toBe(0); // no cache file
+  });
+
   it("skips damaged lines of the cache", async () => {
     const file = join(dir, "c.keys");
     await fillKeyCache(file, 1);

@@ -68,6 +68,11 @@ export interface KeyPool {
   takeCached(count: number): string[];
   /** Keys left in the cache file that nobody in this process got. */
   cachedLeft(): number;
+  /**
+   * Appends keys other processes generated (cache lines; servers the harness started) to the cache
+   * file, up to its limit, for later runs; not handed out in this one. Returns how many it kept.
+   */
+  adopt(lines: string[]): Promise<number>;
   stats(): KeyPoolStats;
 }
 
@@ -191,6 +196,15 @@ export function createKeyPool(options: KeyPoolOptions = {}): KeyPool {
       return lines;
     },
     cachedLeft: () => loadCache().length,
+    async adopt(lines) {
+      loadCache(); // counts the file's keys, so the limit holds
+      if (options.cacheFile === undefined) return 0;
+      const kept = lines.filter(isKeyLine).slice(0, Math.max(0, cacheLimit - cacheSize));
+      if (kept.length === 0) return 0;
+      cacheSize += kept.length;
+      await persist(options.cacheFile, kept.map((line) => `${line}\n`).join(""));
+      return kept.length;
+    },
     stats: () => ({ ...stats }),
   };
 }

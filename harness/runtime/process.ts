@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { rm, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bundleScript } from "./bundle.ts";
@@ -290,6 +290,12 @@ export interface FedifyRefProcessOptions {
    * must be given to one server only. Passed in a 0600 file, never on the command line. Default none.
    */
   rsaKeys?: string[];
+  /**
+   * Called once the server has stopped, with the RSA keys it generated (key cache lines), so the
+   * harness can keep them for later runs (fedify-ref writes them to `FEDIFY_REF_KEY_OUT`). Default:
+   * generated keys are not kept.
+   */
+  onGeneratedKeys?: (lines: string[]) => Promise<unknown>;
 }
 
 /** A running fedify-ref process with what a driver needs to talk to it. */
@@ -321,12 +327,16 @@ export async function startFedifyRefProcess(options: FedifyRefProcessOptions): P
   // The token goes through the environment: command lines are visible to every local user.
   const env: Record<string, string> = { ...options.env, FEDIFY_REF_CONTROL_TOKEN: token };
   let dir: string | undefined;
-  if (options.https || options.rsaKeys?.length) dir = await makeTempDir("fedicheck-fedify-ref-");
+  if (options.https || options.rsaKeys?.length || options.onGeneratedKeys) {
+    dir = await makeTempDir("fedicheck-fedify-ref-");
+  }
   if (options.rsaKeys?.length && dir !== undefined) {
     const file = join(dir, "rsa-keys");
     await writeFile(file, `${options.rsaKeys.join("\n")}\n`, { mode: 0o600 });
     env.FEDIFY_REF_KEY_FILE = file;
   }
+  const keysOut = options.onGeneratedKeys && dir !== undefined ? join(dir, "generated-keys") : undefined;
+  if (keysOut !== undefined) env.FEDIFY_REF_KEY_OUT = keysOut;
   if (options.https && dir !== undefined) {
     const files = { cert: join(dir, "cert.pem"), key: join(dir, "key.pem"), ca: join(dir, "ca.pem") };
     await writeFile(files.cert, options.https.certPem);
@@ -367,7 +377,17 @@ export async function startFedifyRefProcess(options: FedifyRefProcessOptions): P
     defects: options.defects ?? [],
     stop: async () => {
       await target.stop();
+      if (keysOut !== undefined) await options.onGeneratedKeys?.(await readLines(keysOut));
       await cleanup();
     },
   };
+}
+
+/** The lines of a file, none when it is missing. */
+async function readLines(file: string): Promise<string[]> {
+  try {
+    return (await readFile(file, "utf8")).split("\n").filter((line) => line.length > 0);
+  } catch {
+    return [];
+  }
 }
