@@ -17,14 +17,20 @@ interface KeyStats {
 }
 
 let dir: string;
-let previousPool: KeyPool | undefined;
+let originalPool: KeyPool | undefined;
+
+/** Makes `pool` the probe's (the one startTargets shares out); afterAll puts the original back. */
+function useTestPool(pool: KeyPool): void {
+  const previous = useProbeKeyPool(pool);
+  originalPool ??= previous;
+}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "fedicheck-targets-test-"));
 });
 
 afterAll(async () => {
-  if (previousPool) useProbeKeyPool(previousPool);
+  if (originalPool) useProbeKeyPool(originalPool);
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -34,7 +40,7 @@ describe("startTargets", () => {
     const jwk = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ format: "jwk" });
     const cacheFile = join(dir, "keys");
     await writeFile(cacheFile, `${JSON.stringify(jwk)}\n`.repeat(600), { mode: 0o600 });
-    previousPool = useProbeKeyPool(createKeyPool({ cacheFile, lowWater: 0 }));
+    useTestPool(createKeyPool({ cacheFile, lowWater: 0 }));
 
     const run = await startTargets(
       resolveConfig({
@@ -77,8 +83,7 @@ describe("startTargets", () => {
   it("keeps the keys a fedify-ref process had to generate in the cache, for the next run", async () => {
     const cacheFile = join(dir, "empty-keys");
     const pool = createKeyPool({ cacheFile, lowWater: 0 });
-    previousPool ??= useProbeKeyPool(pool);
-    useProbeKeyPool(pool);
+    useTestPool(pool);
     const run = await startTargets(
       resolveConfig({
         targets: [{ id: "fedify-a", implementation: "fedify-ref", runtime: "process" }],
