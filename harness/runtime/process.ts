@@ -377,8 +377,11 @@ export async function startFedifyRefProcess(options: FedifyRefProcessOptions): P
     defects: options.defects ?? [],
     stop: async () => {
       await target.stop();
-      if (keysOut !== undefined) await options.onGeneratedKeys?.(await readLines(keysOut));
-      await cleanup();
+      try {
+        if (keysOut !== undefined) await options.onGeneratedKeys?.(await readLines(keysOut));
+      } finally {
+        await cleanup();
+      }
     },
   };
 }
