@@ -34,6 +34,7 @@ import {
   benchScaling,
   makeBenchReportsDir,
   type RunFigures,
+  round,
   SCALING_CHECKS,
   type ScalingPoint,
 } from "./run.ts";
@@ -125,7 +126,7 @@ async function measure(
     if (print) console.log(text);
   };
   const startedAt = new Date();
-  const loadAverageAtStart = loadavg().map((l) => Math.round(l * 100) / 100);
+  const loadAverageAtStart = loadavg().map((l) => round(l, 2));
   const sizes = quick ? [2, 4] : [2, 4, 8, 16];
   const defaultSuites = quick ? ["discovery", "follow"] : undefined;
 
@@ -168,10 +169,10 @@ async function measure(
     { label: "without Allure output", config: { allure: false }, runs: [] },
   ];
   const rounds = quick ? 1 : 3;
-  for (let round = 0; round < rounds; round++) {
+  for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < variants.length; i++) {
-      const variant = variants[(i + round) % variants.length]!;
-      variant.runs.push(await runDefault(`round ${round + 1}, ${variant.label}`, variant.config));
+      const variant = variants[(i + r) % variants.length]!;
+      variant.runs.push(await runDefault(`round ${r + 1}, ${variant.label}`, variant.config));
     }
   }
   const [defaultRunWarm, defaultRunWithoutScreenshots, defaultRunWithoutAllure] = variants.map((v) =>
@@ -228,7 +229,7 @@ export function scalingRatios(
   const two = points.find((p) => p.targets === 2);
   const eight = points.find((p) => p.targets === 8);
   const ratio = (top: (p: ScalingPoint) => number, bottom = top) =>
-    two && eight ? round2(top(eight) / Math.max(1, bottom(two))) : null;
+    two && eight ? round(top(eight) / Math.max(1, bottom(two)), 2) : null;
   return {
     wallRatio8to2: ratio((p) => p.wallMs),
     cellsWallRatio8to2: ratio((p) => p.cellsWallMs),
@@ -246,7 +247,6 @@ export function medianRun(runs: Array<RunFigures & { suites: string }>): Variant
 }
 
 const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-const round2 = (value: number) => Math.round(100 * value) / 100;
 
 function runLine(f: RunFigures): string {
   return (

@@ -243,7 +243,8 @@ export function fileCreationCpuMs(dir: string, count = 100): number {
   return round((used.user + used.system) / 1000 / count, 3);
 }
 
-function round(value: number, digits: number): number {
+/** `value` rounded to `digits` decimals. */
+export function round(value: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
 }
